@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian packages vnet needs to build and test, only those
+# that are missing. Does nothing (and needs no network) when all are there.
+set -eu
+
+BUILD="gcc make pkg-config libc6-dev libpcap-dev libssl-dev libseccomp-dev libcap-ng-dev libcmocka-dev"
+TEST="iproute2 iputils-ping dnsmasq-base tcpdump ethtool socat busybox openssl procps perl mandoc passwd coreutils"
+
+want="$BUILD $TEST"
+[ $# -gt 0 ] && want="$*"
+
+missing=""
+for p in $want; do
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$s" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An image with no package lists cannot install anything: refresh once.
+if ! apt-get install -y --no-install-recommends $missing; then
+	apt-get update -q
+	apt-get install -y --no-install-recommends $missing
+fi
