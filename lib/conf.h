@@ -1,0 +1,87 @@
+/*
+ * vnetd configuration: parsed from text by a pure function, so the
+ * monitor (reading the file), the workers (receiving the same text from
+ * the monitor) and the fuzzer all run exactly the same code.
+ */
+#ifndef VNET_LIB_CONF_H
+#define VNET_LIB_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "lib/frame.h"
+
+#define CONF_MAX_TEXT		(256 * 1024)	/* bytes of configuration text */
+#define CONF_MAX_HOSTS		4096
+#define CONF_MAX_MACS		4096		/* per host block, or vm lines */
+#define CONF_MAX_STR		256		/* paths, names, addresses */
+#define CONF_PORT_DEFAULT	4789
+#define CONF_KEEPALIVE_DEFAULT	5		/* seconds between keepalives */
+#define CONF_USER_DEFAULT	"vnetd"
+#define CONF_CHROOT_DEFAULT	"/var/empty"
+
+enum conf_role {
+	CONF_ROLE_NONE = 0,
+	CONF_ROLE_HOST,
+	CONF_ROLE_PROXY,
+};
+
+typedef uint8_t conf_mac[VNET_ETH_ALEN];
+
+/* On the proxy: a host it accepts, identified by its certificate. */
+struct conf_host {
+	char		 name[CONF_MAX_STR];
+	char		 cn[CONF_MAX_STR];	/* subject CN; defaults to name */
+	int		 has_pin;
+	uint8_t		 pin[32];		/* SHA-256 of the DER certificate */
+	size_t		 nmacs;
+	conf_mac	*macs;			/* MACs this host may send from */
+};
+
+struct conf {
+	enum conf_role	 role;
+	char		 interface[IF_NAMESIZE];
+	char		 user[CONF_MAX_STR];
+	char		 chroot[CONF_MAX_STR];
+	char		 certificate[CONF_MAX_STR];
+	char		 key[CONF_MAX_STR];
+	char		 ca[CONF_MAX_STR];
+	unsigned	 keepalive;		/* seconds, 1..3600 */
+	unsigned	 mtu;			/* 0: take it from the interface */
+
+	/* role host */
+	char		 connect_addr[CONF_MAX_STR];
+	uint16_t	 connect_port;
+	char		 peer_name[CONF_MAX_STR];	/* "" = CA + pin only */
+	int		 has_pin;
+	uint8_t		 pin[32];
+	size_t		 nvms;
+	conf_mac	*vms;
+
+	/* role proxy */
+	char		 listen_addr[CONF_MAX_STR];
+	uint16_t	 listen_port;
+	size_t		 nhosts;
+	struct conf_host *hosts;
+};
+
+struct conf_error {
+	unsigned	 line;		/* 1-based; 0 = not tied to a line */
+	char		 msg[256];
+};
+
+/*
+ * Parse len bytes of text. On success returns 0 and *c owns heap memory
+ * (release with conf_free). On failure returns -1, *c is left empty
+ * (nothing to free) and *err says where and why.
+ */
+int	 conf_parse(const char *text, size_t len, struct conf *c,
+	    struct conf_error *err);
+void	 conf_free(struct conf *c);
+
+/* Lookups used by the proxy's authorization. NULL / 0 when absent. */
+const struct conf_host	*conf_host_by_cn(const struct conf *c, const char *cn);
+int	 conf_host_allows(const struct conf_host *h, const uint8_t *mac);
+
+#endif
