@@ -1,0 +1,125 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+#include "privsep/msg.h"
+
+static int	 log_stderr = 1;
+static int	 log_verbose;
+static int	 log_fd = -1;		/* worker: channel to the monitor */
+static const char *log_rolename = "vnetd";
+
+void
+log_init_monitor(int to_stderr, int verbose)
+{
+	log_stderr = to_stderr;
+	log_verbose = verbose;
+	log_fd = -1;
+	log_rolename = "vnetd";
+	if (!to_stderr)
+		openlog("vnetd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_init_worker(int monitor_fd, const char *role)
+{
+	log_fd = monitor_fd;
+	log_rolename = role;
+}
+
+void
+log_set_verbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+const char *
+log_role(void)
+{
+	return log_rolename;
+}
+
+void
+log_emit(int prio, enum log_class cls, const char *line)
+{
+	if (log_stderr) {
+		fprintf(stderr, "vnetd[%ld]: %s\n", (long)getpid(), line);
+		return;
+	}
+	syslog(prio | (cls == LOGC_AUDIT ? LOG_AUTHPRIV : LOG_DAEMON),
+	    "%s", line);
+}
+
+static void
+log_vrecord(int prio, enum log_class cls, const char *fmt, va_list ap,
+    int with_errno)
+{
+	char	 line[LOG_LINE_MAX];
+	int	 saved = errno, n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	if (with_errno && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+		    strerror(saved));
+	if (log_fd == -1) {
+		log_emit(prio, cls, line);
+		return;
+	}
+	/* Worker: the monitor attributes, sanitises and writes it. */
+	if (msg_send_log(log_fd, prio, cls, line) == -1 && log_verbose)
+		fprintf(stderr, "%s: lost log record: %s\n", log_rolename,
+		    line);
+}
+
+#define LOGFN(name, prio, cls, err)				\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	va_start(ap, fmt);					\
+	log_vrecord(prio, cls, fmt, ap, err);			\
+	va_end(ap);						\
+}
+LOGFN(log_info, LOG_INFO, LOGC_OPS, 0)
+LOGFN(log_warnx, LOG_WARNING, LOGC_OPS, 0)
+LOGFN(log_warn, LOG_WARNING, LOGC_OPS, 1)
+LOGFN(audit, LOG_NOTICE, LOGC_AUDIT, 0)
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	log_vrecord(LOG_DEBUG, LOGC_OPS, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vrecord(LOG_CRIT, LOGC_OPS, fmt, ap, 1);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vrecord(LOG_CRIT, LOGC_OPS, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,403 @@
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+#include "privsep/msg.h"
+
+static const char *const msg_errs[MSG_E_MAX] = {
+	[MSG_OK] = "ok",
+	[MSG_E_SHORT] = "message shorter than its header",
+	[MSG_E_TRUNC] = "message length disagrees with its header",
+	[MSG_E_TYPE] = "message type not allowed on this channel",
+	[MSG_E_LENGTH] = "message length out of bounds for its type",
+	[MSG_E_FD] = "descriptor missing or unexpected",
+	[MSG_E_ONCE] = "once-only message repeated",
+	[MSG_E_FLAGS] = "reserved header flags set",
+	[MSG_E_PAYLOAD] = "malformed payload",
+};
+
+static const char *const msg_names[MSG_TYPE_MAX] = {
+	[MSG_NONE] = "none", [MSG_CONFIG] = "config",
+	[MSG_PEM_CERT] = "pem_cert", [MSG_PEM_KEY] = "pem_key",
+	[MSG_PEM_CA] = "pem_ca", [MSG_LISTEN_FD] = "listen_fd",
+	[MSG_CONNECT_ADDR] = "connect_addr", [MSG_GO] = "go",
+	[MSG_STATS_REQ] = "stats_req", [MSG_READY] = "ready",
+	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_FRAMES] = "frames",
+};
+
+const char *
+msg_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err >= MSG_E_MAX)
+		return "unknown error";
+	return msg_errs[err];
+}
+
+const char *
+msg_type_name(uint16_t type)
+{
+	if (type >= MSG_TYPE_MAX)
+		return "unknown";
+	return msg_names[type];
+}
+
+void
+msg_chan_init(struct msg_chan *c, const char *name,
+    const struct msg_rule *rules, size_t nrules)
+{
+	c->name = name;
+	c->rules = rules;
+	c->nrules = nrules;
+	c->seen = 0;
+}
+
+/* Frames batch: every entry has a bounded length and they tile exactly. */
+static int
+msg_check_frames(const uint8_t *p, size_t len)
+{
+	size_t		 off = 0, n = 0;
+
+	while (off < len) {
+		uint32_t l;
+
+		if (len - off < sizeof(l))
+			return -MSG_E_PAYLOAD;
+		memcpy(&l, p + off, sizeof(l));
+		if (l < VNET_FRAME_MIN || l > VNET_FRAME_MAX ||
+		    l > len - off - sizeof(l))
+			return -MSG_E_PAYLOAD;
+		off += sizeof(l) + l;
+		if (++n > MSG_BATCH_MAXFRAMES)
+			return -MSG_E_PAYLOAD;
+	}
+	return n > 0 ? MSG_OK : -MSG_E_PAYLOAD;
+}
+
+static int
+msg_check_log(const uint8_t *p, size_t len)
+{
+	struct msg_log	 ml;
+	size_t		 i;
+
+	memcpy(&ml, p, sizeof(ml));
+	if (ml.prio > LOG_DEBUG || ml.cls > LOGC_AUDIT)
+		return -MSG_E_PAYLOAD;
+	for (i = sizeof(ml); i < len; i++)
+		if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
+			return -MSG_E_PAYLOAD;
+	return MSG_OK;
+}
+
+static int
+msg_check_stats(const uint8_t *p, size_t len)
+{
+	struct msg_stat	 st;
+	size_t		 off, i;
+
+	if (len % sizeof(st) != 0)
+		return -MSG_E_LENGTH;
+	for (off = 0; off < len; off += sizeof(st)) {
+		memcpy(&st, p + off, sizeof(st));
+		if (st.name[0] == '\0')
+			return -MSG_E_PAYLOAD;
+		for (i = 0; i < sizeof(st.name) && st.name[i] != '\0'; i++)
+			if (!((st.name[i] >= 'a' && st.name[i] <= 'z') ||
+			    (st.name[i] >= '0' && st.name[i] <= '9') ||
+			    st.name[i] == '_'))
+				return -MSG_E_PAYLOAD;
+		if (i == sizeof(st.name))	/* not terminated */
+			return -MSG_E_PAYLOAD;
+		for (; i < sizeof(st.name); i++)
+			if (st.name[i] != '\0')
+				return -MSG_E_PAYLOAD;
+	}
+	return MSG_OK;
+}
+
+static int
+msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
+{
+	struct msg_addr	 a;
+
+	switch (type) {
+	case MSG_FRAMES:
+		return msg_check_frames(p, len);
+	case MSG_LOG:
+		return msg_check_log(p, len);
+	case MSG_STATS:
+		return msg_check_stats(p, len);
+	case MSG_CONNECT_ADDR:
+		memcpy(&a, p, sizeof(a));
+		if ((a.family != AF_INET && a.family != AF_INET6) ||
+		    a.port == 0)
+			return -MSG_E_PAYLOAD;
+		return MSG_OK;
+	case MSG_CONFIG:
+	case MSG_PEM_CERT:
+	case MSG_PEM_KEY:
+	case MSG_PEM_CA:
+		/* Text that lib/ and OpenSSL read as bounded buffers. */
+		return memchr(p, '\0', len) == NULL ? MSG_OK : -MSG_E_PAYLOAD;
+	default:
+		return MSG_OK;
+	}
+}
+
+int
+msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
+    struct msg *m)
+{
+	struct msg_hdr		 h;
+	const struct msg_rule	*r = NULL;
+	size_t			 i;
+	int			 rv;
+
+	if (n < MSG_HDR_LEN)
+		return -MSG_E_SHORT;
+	memcpy(&h, buf, sizeof(h));
+	if (h.len != n - MSG_HDR_LEN)
+		return -MSG_E_TRUNC;
+	if (h.flags != 0)
+		return -MSG_E_FLAGS;
+	for (i = 0; i < chan->nrules; i++)
+		if (chan->rules[i].type == h.type) {
+			r = &chan->rules[i];
+			break;
+		}
+	if (r == NULL)
+		return -MSG_E_TYPE;
+	if (h.len < r->minlen || h.len > r->maxlen)
+		return -MSG_E_LENGTH;
+	if (!!hasfd != !!r->wantfd)
+		return -MSG_E_FD;
+	if (r->once && h.type < 32) {
+		if (chan->seen & (1u << h.type))
+			return -MSG_E_ONCE;
+	}
+	rv = msg_check_payload(h.type, buf + MSG_HDR_LEN, h.len);
+	if (rv != MSG_OK)
+		return rv;
+	if (r->once && h.type < 32)
+		chan->seen |= 1u << h.type;
+	m->type = h.type;
+	m->payload = buf + MSG_HDR_LEN;
+	m->len = h.len;
+	m->fd = -1;
+	return MSG_OK;
+}
+
+void
+batch_reset(struct msg_batch *b)
+{
+	b->len = MSG_HDR_LEN;
+	b->nframes = 0;
+}
+
+uint8_t *
+batch_reserve(struct msg_batch *b, size_t len)
+{
+	uint32_t	 l = (uint32_t)len;
+	uint8_t		*p;
+
+	if (len < VNET_FRAME_MIN || len > VNET_FRAME_MAX ||
+	    b->nframes >= MSG_BATCH_MAXFRAMES ||
+	    MSG_MAX - b->len < sizeof(l) + len)
+		return NULL;
+	memcpy(b->buf + b->len, &l, sizeof(l));
+	p = b->buf + b->len + sizeof(l);
+	b->len += sizeof(l) + len;
+	b->nframes++;
+	return p;
+}
+
+int
+batch_add(struct msg_batch *b, const uint8_t *frame, size_t len)
+{
+	uint8_t	*p = batch_reserve(b, len);
+
+	if (p == NULL)
+		return 0;
+	memcpy(p, frame, len);
+	return 1;
+}
+
+int
+batch_next(const uint8_t *payload, size_t plen, size_t *off,
+    const uint8_t **frame, size_t *len)
+{
+	uint32_t	 l;
+
+	if (*off >= plen || plen - *off < sizeof(l))
+		return 0;
+	memcpy(&l, payload + *off, sizeof(l));
+	if (l > plen - *off - sizeof(l))
+		return 0;
+	*frame = payload + *off + sizeof(l);
+	*len = l;
+	*off += sizeof(l) + l;
+	return 1;
+}
+
+int
+msg_send_fd(int fd, uint16_t type, const void *payload, size_t len,
+    int sendfd)
+{
+	struct msg_hdr	 h = { .type = type, .flags = 0, .len = (uint32_t)len };
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	ssize_t		 n;
+
+	if (len > MSG_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)(uintptr_t)payload;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len > 0 ? 2 : 1;
+	if (sendfd != -1) {
+		struct cmsghdr *c;
+
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &sendfd, sizeof(int));
+	}
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+int
+msg_send(int fd, uint16_t type, const void *payload, size_t len)
+{
+	return msg_send_fd(fd, type, payload, len, -1);
+}
+
+int
+msg_send_batch(int fd, struct msg_batch *b)
+{
+	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0 };
+	ssize_t		 n;
+
+	h.len = (uint32_t)(b->len - MSG_HDR_LEN);
+	memcpy(b->buf, &h, sizeof(h));
+	do {
+		n = send(fd, b->buf, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+int
+msg_send_log(int fd, int prio, int cls, const char *text)
+{
+	uint8_t		 buf[sizeof(struct msg_log) + LOG_LINE_MAX];
+	struct msg_log	 ml = { .prio = (uint8_t)prio, .cls = (uint8_t)cls };
+	size_t		 tl = strnlen(text, LOG_LINE_MAX), i;
+
+	if (tl == 0)
+		return 0;
+	memcpy(buf, &ml, sizeof(ml));
+	for (i = 0; i < tl; i++)
+		buf[sizeof(ml) + i] = (text[i] == '\n' || text[i] == '\r') ?
+		    ' ' : (uint8_t)text[i];
+	return msg_send(fd, MSG_LOG, buf, sizeof(ml) + tl);
+}
+
+int
+msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m)
+{
+	struct iovec	 iov = { .iov_base = buf, .iov_len = MSG_MAX };
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+	int		 rfd = -1, nfds = 0, rv;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		size_t	 k, cnt;
+		int	 f;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < cnt; k++) {
+			memcpy(&f, CMSG_DATA(c) + k * sizeof(int), sizeof(f));
+			if (rfd == -1)
+				rfd = f;
+			else
+				close(f);
+			nfds++;
+		}
+	}
+	if (n == 0 && nfds == 0)
+		return 0;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1) {
+		if (rfd != -1)
+			close(rfd);
+		return -2 - ((mh.msg_flags & MSG_TRUNC) ? MSG_E_LENGTH :
+		    MSG_E_FD);
+	}
+	rv = msg_decode(chan, buf, (size_t)n, rfd != -1, m);
+	if (rv != MSG_OK) {
+		if (rfd != -1)
+			close(rfd);
+		return -2 + rv;
+	}
+	m->fd = rfd;
+	return 1;
+}
+
+int
+msg_socketpair(int sv[2])
+{
+	int	 sz = 4 * 1024 * 1024, i;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	/* Room for a few full batches; FORCE works as root, else best effort. */
+	for (i = 0; i < 2; i++) {
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz,
+			    sizeof(sz));
+		if (setsockopt(sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		    sizeof(sz)) == -1)
+			(void)setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &sz,
+			    sizeof(sz));
+	}
+	return 0;
+}

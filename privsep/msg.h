@@ -1,0 +1,174 @@
+/*
+ * The one message layer every channel uses (SOCK_SEQPACKET socketpairs,
+ * so the kernel keeps message boundaries and a message is all or
+ * nothing).
+ *
+ * Wire layout: struct msg_hdr (8 bytes, host order), then the payload.
+ * Every message is checked against the receiving channel's table before
+ * anyone looks at its payload: allowed type, exact or bounded length,
+ * descriptor present exactly when the type carries one, and "once"
+ * types at most once. A message outside the table is an error that the
+ * receiver treats as fatal for the sender.
+ */
+#ifndef VNET_PRIVSEP_MSG_H
+#define VNET_PRIVSEP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/frame.h"
+
+#define MSG_HDR_LEN		8
+#define MSG_MAX_PAYLOAD		(256 * 1024)
+#define MSG_MAX			(MSG_HDR_LEN + MSG_MAX_PAYLOAD)
+#define MSG_BATCH_MAXFRAMES	256
+#define MSG_STATS_MAX		48
+#define MSG_STAT_NAME		24
+
+/* Fixed descriptor numbers in every worker. */
+#define FD_MONITOR		3	/* control channel to the monitor */
+#define FD_DATA_A		4	/* capture: out; crypt: in; inject: in */
+#define FD_DATA_B		5	/* crypt: out (to inject) */
+
+enum msg_type {
+	MSG_NONE = 0,
+	/* monitor -> worker: configuration text (lib/conf grammar). */
+	MSG_CONFIG,
+	/* monitor -> crypt: PEM certificate chain, private key, CA. */
+	MSG_PEM_CERT,
+	MSG_PEM_KEY,
+	MSG_PEM_CA,
+	/* monitor -> crypt (proxy): the listening socket, as SCM_RIGHTS. */
+	MSG_LISTEN_FD,
+	/* monitor -> crypt (host): struct msg_addr, resolved proxy. */
+	MSG_CONNECT_ADDR,
+	/* monitor -> worker: setup complete; open, drop, run. Empty. */
+	MSG_GO,
+	/* monitor -> worker: send your counters. Empty. */
+	MSG_STATS_REQ,
+	/* worker -> monitor: privileges dropped, running. Empty. */
+	MSG_READY,
+	/* worker -> monitor: struct msg_log + text (no NUL, no newline). */
+	MSG_LOG,
+	/* worker -> monitor: n * struct msg_stat, 1 <= n <= MSG_STATS_MAX. */
+	MSG_STATS,
+	/*
+	 * capture -> crypt, crypt -> inject: a batch of frames, each a
+	 * 4-byte length (host order) and the frame, back to back.
+	 */
+	MSG_FRAMES,
+	MSG_TYPE_MAX
+};
+
+struct msg_hdr {
+	uint16_t	 type;
+	uint16_t	 flags;		/* must be 0 */
+	uint32_t	 len;		/* payload bytes */
+};
+
+struct msg_addr {
+	uint16_t	 family;	/* AF_INET or AF_INET6 */
+	uint16_t	 port;		/* host order */
+	uint8_t		 addr[16];
+};
+
+struct msg_log {
+	uint8_t		 prio;		/* syslog priority (no facility) */
+	uint8_t		 cls;		/* enum log_class */
+};
+
+struct msg_stat {
+	char		 name[MSG_STAT_NAME];	/* NUL-padded [a-z0-9_] */
+	uint64_t	 value;
+};
+
+/* One rule of a channel's table. */
+struct msg_rule {
+	uint16_t	 type;
+	uint32_t	 minlen;
+	uint32_t	 maxlen;
+	uint8_t		 wantfd;	/* descriptor must come with it */
+	uint8_t		 once;
+};
+
+/* A receiving channel: its table and the state its "once" rules need. */
+struct msg_chan {
+	const char		*name;
+	const struct msg_rule	*rules;
+	size_t			 nrules;
+	uint32_t		 seen;		/* bitmap of once types seen */
+};
+
+enum msg_err {
+	MSG_OK = 0,
+	MSG_E_SHORT,		/* shorter than the header */
+	MSG_E_TRUNC,		/* header length disagrees with bytes read */
+	MSG_E_TYPE,		/* type not in this channel's table */
+	MSG_E_LENGTH,		/* length outside the type's bounds */
+	MSG_E_FD,		/* descriptor missing or unexpected */
+	MSG_E_ONCE,		/* once-only type repeated */
+	MSG_E_FLAGS,		/* reserved flags set */
+	MSG_E_PAYLOAD,		/* payload contents invalid for its type */
+	MSG_E_MAX
+};
+
+struct msg {
+	uint16_t	 type;
+	const uint8_t	*payload;
+	size_t		 len;
+	int		 fd;		/* -1 when none */
+};
+
+/* Channel tables (privsep/msgtab.c). */
+void	 msg_chan_init(struct msg_chan *, const char *name,
+	    const struct msg_rule *rules, size_t nrules);
+extern const struct msg_rule msg_tab_monitor_from_worker[];
+extern const size_t msg_tab_monitor_from_worker_n;
+extern const struct msg_rule msg_tab_capture_ctl[], msg_tab_crypt_ctl[],
+	    msg_tab_inject_ctl[], msg_tab_frames[];
+extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
+	    msg_tab_inject_ctl_n, msg_tab_frames_n;
+
+/*
+ * Pure decoder: validate buf[0..n) (one whole message) against chan.
+ * hasfd says whether a descriptor arrived with it. On success fills
+ * *m (payload points into buf; m->fd is set by the caller).
+ */
+int	 msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n,
+	    int hasfd, struct msg *m);
+const char *msg_strerror(int err);
+const char *msg_type_name(uint16_t type);
+
+/* Batches: walk a validated MSG_FRAMES payload. */
+struct msg_batch {
+	uint8_t		*buf;		/* MSG_MAX bytes, header included */
+	size_t		 len;		/* bytes used, header included */
+	size_t		 nframes;
+};
+void	 batch_reset(struct msg_batch *);
+/* 1 if added, 0 if the batch is full (send it first). */
+int	 batch_add(struct msg_batch *, const uint8_t *frame, size_t len);
+/* Reserve room for a frame of len bytes and return where to write it. */
+uint8_t	*batch_reserve(struct msg_batch *, size_t len);
+/* Iterate: returns 1 and sets frame/len, 0 at the end. */
+int	 batch_next(const uint8_t *payload, size_t plen, size_t *off,
+	    const uint8_t **frame, size_t *len);
+
+/* I/O. All return -1 with errno set on failure. */
+int	 msg_send(int fd, uint16_t type, const void *payload, size_t len);
+int	 msg_send_fd(int fd, uint16_t type, const void *payload, size_t len,
+	    int sendfd);
+int	 msg_send_batch(int fd, struct msg_batch *);
+int	 msg_send_log(int fd, int prio, int cls, const char *text);
+/*
+ * Receive one message into buf (MSG_MAX bytes) and decode it against
+ * chan. Returns 1 with *m filled, 0 on end of file, -1 on a system
+ * error (errno), or -2 - enum msg_err for a message that broke the
+ * channel's rules (the sender is to be treated as hostile).
+ */
+int	 msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m);
+/* Make a SOCK_SEQPACKET pair with large buffers, close-on-exec. */
+int	 msg_socketpair(int sv[2]);
+
+#endif

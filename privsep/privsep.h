@@ -1,0 +1,51 @@
+/*
+ * The privilege separation mechanism: starting a worker, and the one
+ * routine every worker calls to give up its privileges.
+ */
+#ifndef VNET_PRIVSEP_PRIVSEP_H
+#define VNET_PRIVSEP_PRIVSEP_H
+
+#include <sys/types.h>
+
+struct spawn_req {
+	const char	*path;		/* worker executable */
+	const char	*argv0;		/* its name in ps(1) */
+	const int	*fds;		/* become FD_MONITOR, FD_DATA_A, ... */
+	int		 nfds;
+	const unsigned	*caps;		/* capabilities it starts with */
+	size_t		 ncaps;
+	int		 verbose;	/* pass -v */
+};
+
+/*
+ * fork, move the channels to fixed descriptors, close everything else,
+ * empty the bounding set and restrict the capability sets to exactly
+ * req->caps, then exec. Returns the child's pid, or -1.
+ */
+pid_t	 privsep_spawn(const struct spawn_req *req);
+
+struct drop_req {
+	const char	*user;		/* unprivileged user to become */
+	const char	*chroot;	/* empty directory owned by root */
+	unsigned	 nofile;	/* RLIMIT_NOFILE after the drop */
+};
+
+/*
+ * Check the chroot directory (root-owned, not writable by others,
+ * empty) and refuse to go on otherwise. Used by the monitor at start
+ * and again by every worker. Returns 0, or -1 with *why set.
+ */
+int	 privsep_check_chroot(const char *dir, const char **why);
+
+/*
+ * Called by every worker after its privileged opens: chroot, chdir,
+ * setgroups, setresgid, setresuid, verify the old ids cannot come back,
+ * clear every capability set, no_new_privs, resource limits. Any
+ * failure is fatal: a worker never runs half-dropped.
+ */
+void	 privsep_drop(const struct drop_req *req);
+
+/* Where the worker executables are: -x, $VNET_LIBEXECDIR, compiled-in. */
+const char *privsep_libexecdir(const char *override);
+
+#endif

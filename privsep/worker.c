@@ -1,0 +1,128 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+#include "privsep/worker.h"
+
+static uint8_t	 ctlbuf[MSG_MAX];
+
+uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+worker_init(int argc, char *argv[], const char *role)
+{
+	int	 ch;
+
+	log_init_worker(FD_MONITOR, role);
+	while ((ch = getopt(argc, argv, "v")) != -1) {
+		if (ch == 'v')
+			log_set_verbose(1);
+		else
+			fatalx("usage: %s [-v]", role);
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	/* Started by hand, not by vnetd: there is no channel to talk on. */
+	if (fcntl(FD_MONITOR, F_GETFD) == -1) {
+		dprintf(2, "vnet-%s: run by vnetd(8), not by hand\n", role);
+		exit(1);
+	}
+}
+
+void
+worker_setup(struct msg_chan *chan, struct conf *c,
+    void (*cb)(const struct msg *, void *), void *arg)
+{
+	struct conf_error	 err;
+	struct pollfd		 pfd = { .fd = FD_MONITOR, .events = POLLIN };
+	struct msg		 m;
+	int			 rv, haveconf = 0;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("setup: poll");
+		}
+		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (rv == 0)
+			exit(0);
+		if (rv == -1)
+			fatal("setup: receive");
+		if (rv <= -2)
+			fatalx("setup: %s", msg_strerror(-(rv + 2)));
+		if (m.type == MSG_GO)
+			break;
+		if (m.type == MSG_CONFIG) {
+			if (conf_parse((const char *)m.payload, m.len, c,
+			    &err) == -1)
+				fatalx("setup: configuration: line %u: %s",
+				    err.line, err.msg);
+			haveconf = 1;
+		} else if (cb != NULL)
+			cb(&m, arg);
+		else if (m.fd != -1)
+			close(m.fd);
+	}
+	if (!haveconf)
+		fatalx("setup: no configuration");
+}
+
+void
+worker_ready(void)
+{
+	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
+		fatal("ready");
+}
+
+static void
+worker_send_stats(const struct worker_stat *st, size_t nst)
+{
+	struct msg_stat	 out[MSG_STATS_MAX];
+	size_t		 i, n = nst < MSG_STATS_MAX ? nst : MSG_STATS_MAX;
+
+	memset(out, 0, sizeof(out));
+	for (i = 0; i < n; i++) {
+		strncpy(out[i].name, st[i].name, sizeof(out[i].name) - 1);
+		out[i].value = *st[i].value;
+	}
+	if (n > 0 && msg_send(FD_MONITOR, MSG_STATS, out,
+	    n * sizeof(out[0])) == -1)
+		log_warn("event=error what=stats");
+}
+
+int
+worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
+{
+	struct msg	 m;
+	int		 rv;
+
+	for (;;) {
+		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (rv == 0 || rv == -1)
+			return -1;
+		if (rv <= -2)
+			fatalx("control: %s", msg_strerror(-(rv + 2)));
+		if (m.fd != -1)
+			close(m.fd);
+		if (m.type == MSG_STATS_REQ)
+			worker_send_stats(st, nst);
+	}
+}

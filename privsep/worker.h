@@ -1,0 +1,35 @@
+/* What every worker does the same way: setup, stats, control channel. */
+#ifndef VNET_PRIVSEP_WORKER_H
+#define VNET_PRIVSEP_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/conf.h"
+#include "privsep/msg.h"
+
+struct worker_stat {
+	const char	*name;
+	uint64_t	*value;
+};
+
+/* Parse -v, set up logging through the monitor. */
+void	 worker_init(int argc, char *argv[], const char *role);
+/*
+ * Read setup messages from the monitor until MSG_GO, calling cb for
+ * each (the config is parsed into *c here). Blocks; fatal on error.
+ */
+void	 worker_setup(struct msg_chan *chan, struct conf *c,
+	    void (*cb)(const struct msg *, void *), void *arg);
+/* Tell the monitor we are confined and running. */
+void	 worker_ready(void);
+/*
+ * Handle what the monitor sends while running. Returns -1 when the
+ * monitor is gone (the worker should exit).
+ */
+int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
+	    size_t nst);
+/* Milliseconds on the monotonic clock. */
+uint64_t now_ms(void);
+
+#endif

@@ -1,0 +1,278 @@
+/* The message layer: tables, exact lengths, descriptors, batches. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep/log.h"
+#include "privsep/msg.h"
+
+static uint8_t	 buf[MSG_MAX];
+static uint8_t	 rx[MSG_MAX];
+
+/* Build header + payload in buf; returns total length. */
+static size_t
+mk(uint16_t type, uint16_t flags, uint32_t hdrlen, const void *p, size_t plen)
+{
+	struct msg_hdr	 h = { .type = type, .flags = flags, .len = hdrlen };
+
+	memcpy(buf, &h, sizeof(h));
+	if (plen > 0)
+		memcpy(buf + sizeof(h), p, plen);
+	return sizeof(h) + plen;
+}
+
+static void
+chan_worker(struct msg_chan *c)
+{
+	msg_chan_init(c, "t", msg_tab_monitor_from_worker,
+	    msg_tab_monitor_from_worker_n);
+}
+
+static void
+test_ready_exact(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	uint8_t		 extra = 1;
+	size_t		 n;
+
+	(void)state;
+	chan_worker(&c);
+	n = mk(MSG_READY, 0, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(m.type, MSG_READY);
+	/* once only */
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_ONCE);
+	/* a fixed-size (empty) payload must be exactly that size */
+	chan_worker(&c);
+	n = mk(MSG_READY, 0, 1, &extra, 1);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+}
+
+static void
+test_header_rules(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	size_t		 n;
+
+	(void)state;
+	chan_worker(&c);
+	assert_int_equal(msg_decode(&c, buf, 3, 0, &m), -MSG_E_SHORT);
+	n = mk(MSG_READY, 0, 5, NULL, 0);	/* claims 5, carries 0 */
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TRUNC);
+	n = mk(MSG_READY, 1, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_FLAGS);
+	/* a worker may not send what only the monitor sends */
+	n = mk(MSG_CONFIG, 0, 4, "role", 4);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	n = mk(MSG_FRAMES, 0, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	n = mk(9999, 0, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	/* descriptors only where the table says */
+	n = mk(MSG_READY, 0, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 1, &m), -MSG_E_FD);
+}
+
+static void
+test_log_payload(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	uint8_t		 p[64] = { LOG_INFO, LOGC_AUDIT, 'e', 'v' };
+	size_t		 n;
+
+	(void)state;
+	chan_worker(&c);
+	n = mk(MSG_LOG, 0, 4, p, 4);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(m.len, 4);
+	p[3] = '\n';		/* one record, one line */
+	n = mk(MSG_LOG, 0, 4, p, 4);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	p[3] = 'v';
+	p[1] = 7;		/* no such class */
+	n = mk(MSG_LOG, 0, 4, p, 4);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	n = mk(MSG_LOG, 0, 2, p, 2);	/* no text */
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+}
+
+static void
+test_stats_payload(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	struct msg_stat	 st[2];
+	size_t		 n;
+
+	(void)state;
+	chan_worker(&c);
+	memset(st, 0, sizeof(st));
+	strcpy(st[0].name, "frames");
+	st[0].value = 7;
+	strcpy(st[1].name, "drop_x");
+	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	strcpy(st[1].name, "Bad Name");
+	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	memset(st[1].name, 'a', sizeof(st[1].name));	/* unterminated */
+	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	n = mk(MSG_STATS, 0, sizeof(st) - 1, st, sizeof(st) - 1);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+}
+
+static void
+test_crypt_table(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	struct msg_addr	 a;
+	size_t		 n;
+
+	(void)state;
+	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	a.port = 4789;
+	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	a.family = AF_UNIX;
+	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_FD);
+	assert_int_equal(msg_decode(&c, buf, n, 1, &m), MSG_OK);
+	n = mk(MSG_PEM_KEY, 0, 3, "a\0b", 3);	/* NUL inside text */
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	/* capture's table has no key material at all */
+	msg_chan_init(&c, "t", msg_tab_capture_ctl, msg_tab_capture_ctl_n);
+	n = mk(MSG_PEM_KEY, 0, 3, "abc", 3);
+	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+}
+
+static void
+test_batch(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	struct msg_batch b;
+	uint8_t		 f1[60], f2[1514], *big;
+	const uint8_t	*f;
+	size_t		 off = 0, len, n;
+	uint32_t	 bad;
+
+	(void)state;
+	memset(f1, 0x11, sizeof(f1));
+	memset(f2, 0x22, sizeof(f2));
+	b.buf = buf;
+	batch_reset(&b);
+	assert_int_equal(batch_add(&b, f1, sizeof(f1)), 1);
+	assert_int_equal(batch_add(&b, f2, sizeof(f2)), 1);
+	assert_int_equal(batch_add(&b, f1, 3), 0);	/* below minimum */
+	/* the header msg_send_batch would write */
+	{
+		struct msg_hdr h = { MSG_FRAMES, 0,
+		    (uint32_t)(b.len - MSG_HDR_LEN) };
+		memcpy(buf, &h, sizeof(h));
+	}
+	msg_chan_init(&c, "t", msg_tab_frames, msg_tab_frames_n);
+	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), MSG_OK);
+	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 1);
+	assert_int_equal(len, sizeof(f1));
+	assert_memory_equal(f, f1, sizeof(f1));
+	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 1);
+	assert_int_equal(len, sizeof(f2));
+	assert_memory_equal(f, f2, sizeof(f2));
+	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 0);
+
+	/* an entry claiming more than is there */
+	bad = 5000;
+	memcpy(buf + MSG_HDR_LEN, &bad, sizeof(bad));
+	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), -MSG_E_PAYLOAD);
+	/* an entry below the minimum frame size */
+	bad = 4;
+	memcpy(buf + MSG_HDR_LEN, &bad, sizeof(bad));
+	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), -MSG_E_PAYLOAD);
+
+	/* a batch fills up, then refuses */
+	batch_reset(&b);
+	big = calloc(1, VNET_FRAME_MAX);
+	assert_non_null(big);
+	for (n = 0; batch_add(&b, big, VNET_FRAME_MAX); n++)
+		;
+	assert_true(n >= 3);
+	assert_true(b.len <= MSG_MAX);
+	assert_null(batch_reserve(&b, VNET_FRAME_MAX + 1));
+	free(big);
+}
+
+/* Real socketpair: boundaries kept, fd passing, truncation caught. */
+static void
+test_socketpair(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	int		 sv[2], pfd[2];
+	uint8_t		 p[3] = { LOG_INFO, LOGC_OPS, 'x' };
+
+	(void)state;
+	assert_int_equal(msg_socketpair(sv), 0);
+	assert_int_equal(pipe(pfd), 0);
+	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	assert_int_equal(msg_send_fd(sv[0], MSG_LISTEN_FD, NULL, 0, pfd[0]), 0);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m), 1);
+	assert_int_equal(m.type, MSG_LISTEN_FD);
+	assert_true(m.fd >= 0);
+	assert_int_equal(fcntl(m.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	close(m.fd);
+	/* a descriptor where none belongs is refused and not leaked */
+	assert_int_equal(msg_send_fd(sv[0], MSG_GO, NULL, 0, pfd[0]), 0);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -2 - MSG_E_FD);
+	/* wrong type for the channel */
+	assert_int_equal(msg_send(sv[0], MSG_LOG, p, sizeof(p)), 0);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -2 - MSG_E_TYPE);
+	/* nothing left: EAGAIN, not a hang */
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* over the hard maximum is refused by the sender */
+	assert_int_equal(msg_send(sv[0], MSG_CONFIG, rx, MSG_MAX_PAYLOAD + 1),
+	    -1);
+	assert_int_equal(errno, EMSGSIZE);
+	close(sv[0]);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m), 0);	/* EOF */
+	close(sv[1]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ready_exact),
+		cmocka_unit_test(test_header_rules),
+		cmocka_unit_test(test_log_payload),
+		cmocka_unit_test(test_stats_payload),
+		cmocka_unit_test(test_crypt_table),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_socketpair),
+	};
+
+	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
+}
