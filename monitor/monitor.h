@@ -1,0 +1,58 @@
+/* The privileged parent: supervises the workers, owns the audit trail. */
+#ifndef VNET_MONITOR_MONITOR_H
+#define VNET_MONITOR_MONITOR_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "lib/conf.h"
+#include "privsep/msg.h"
+
+enum worker_id { W_CAPTURE, W_CRYPT, W_INJECT, W_COUNT };
+
+struct worker {
+	const char	*name;		/* "capture" */
+	const char	*exe;		/* "vnet-capture" */
+	unsigned	 caps[4];	/* capabilities it starts with */
+	size_t		 ncaps;
+	int		 data[2];	/* its data channel ends (kept here) */
+	int		 ndata;
+	int		 ctl;		/* our end of its control channel */
+	pid_t		 pid;
+	int		 ready;
+	struct msg_chan	 chan;
+	unsigned	 restarts;
+	unsigned	 backoff_ms;	/* next restart delay */
+	struct timespec	 started;
+	struct timespec	 restart_at;	/* when pid == -1: start then */
+};
+
+/* What the monitor loaded at start and hands to workers. */
+struct monitor {
+	const char	*conffile;
+	char		*conftext;
+	size_t		 conflen;
+	struct conf	 conf;
+	char		*pem_cert, *pem_key, *pem_ca;
+	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
+	int		 listen_fd;		/* proxy */
+	struct msg_addr	 connect;		/* host */
+	const char	*libexec;
+	int		 verbose;
+	struct worker	 w[W_COUNT];
+};
+
+/* monitor/supervise.c */
+void	 supervise_init(struct monitor *);
+int	 supervise_start(struct monitor *, struct worker *);
+void	 supervise_reap(struct monitor *);
+void	 supervise_ctl(struct monitor *, struct worker *);
+void	 supervise_due(struct monitor *, int *timeout_ms);
+void	 supervise_stats(struct monitor *);
+void	 supervise_stop(struct monitor *);
+
+/* monitor/setup.c */
+int	 setup_load(struct monitor *, const char *file, int check_only);
+int	 setup_sockets(struct monitor *);
+
+#endif

@@ -1,0 +1,198 @@
+/* Loading the configuration and the key material, and the sockets. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/monitor.h"
+#include "privsep/log.h"
+#include "privsep/privsep.h"
+
+/* Read a whole file of at most max bytes. NULL with errno on failure. */
+static char *
+read_file(const char *path, size_t max, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	*lenp = off;
+	return buf;
+}
+
+static int
+load_pem(const char *what, const char *path, char **buf, size_t *len)
+{
+	if ((*buf = read_file(path, MSG_MAX_PAYLOAD, len)) == NULL) {
+		fprintf(stderr, "vnetd: %s %s: %s\n", what, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (*len == 0) {
+		fprintf(stderr, "vnetd: %s %s: empty file\n", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolve the proxy address once, here, so crypt needs no resolver. */
+static int
+resolve_connect(struct monitor *m)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", m->conf.connect_port);
+	if ((rv = getaddrinfo(m->conf.connect_addr, port, &hints, &res))) {
+		fprintf(stderr, "vnetd: %s: connect %s: %s\n", m->conffile,
+		    m->conf.connect_addr, gai_strerror(rv));
+		return -1;
+	}
+	memset(&m->connect, 0, sizeof(m->connect));
+	m->connect.family = (uint16_t)res->ai_family;
+	m->connect.port = m->conf.connect_port;
+	if (res->ai_family == AF_INET)
+		memcpy(m->connect.addr,
+		    &((struct sockaddr_in *)res->ai_addr)->sin_addr, 4);
+	else
+		memcpy(m->connect.addr,
+		    &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, 16);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+setup_load(struct monitor *m, const char *file, int check_only)
+{
+	struct conf_error	 err;
+	const char		*why;
+	struct passwd		*pw;
+
+	m->conffile = file;
+	if ((m->conftext = read_file(file, CONF_MAX_TEXT, &m->conflen)) ==
+	    NULL) {
+		fprintf(stderr, "vnetd: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (conf_parse(m->conftext, m->conflen, &m->conf, &err) == -1) {
+		if (err.line > 0)
+			fprintf(stderr, "%s:%u: %s\n", file, err.line, err.msg);
+		else
+			fprintf(stderr, "%s: %s\n", file, err.msg);
+		return -1;
+	}
+	if ((pw = getpwnam(m->conf.user)) == NULL) {
+		fprintf(stderr, "%s: user %s does not exist\n", file,
+		    m->conf.user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		fprintf(stderr, "%s: user %s must not have uid or gid 0\n",
+		    file, m->conf.user);
+		return -1;
+	}
+	if (privsep_check_chroot(m->conf.chroot, &why) == -1) {
+		fprintf(stderr, "%s: chroot %s: %s\n", file, m->conf.chroot,
+		    why);
+		return -1;
+	}
+	if (load_pem("certificate", m->conf.certificate, &m->pem_cert,
+	    &m->pem_cert_len) == -1 ||
+	    load_pem("key", m->conf.key, &m->pem_key, &m->pem_key_len) == -1 ||
+	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len) == -1)
+		return -1;
+	if (m->conf.role == CONF_ROLE_HOST && resolve_connect(m) == -1)
+		return -1;
+	if (!check_only && if_nametoindex(m->conf.interface) == 0) {
+		fprintf(stderr, "vnetd: interface %s: %s\n", m->conf.interface,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The proxy's listening socket is made here and passed to crypt, so a
+ * crypt restart keeps the port and crypt needs no bind rights.
+ */
+int
+setup_sockets(struct monitor *m)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 fd, on = 1, rv;
+
+	m->listen_fd = -1;
+	if (m->conf.role != CONF_ROLE_PROXY)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", m->conf.listen_port);
+	if ((rv = getaddrinfo(m->conf.listen_addr, port, &hints, &res))) {
+		log_warnx("event=error what=listen addr=%s reason=\"%s\"",
+		    m->conf.listen_addr, gai_strerror(rv));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1) {
+		log_warn("event=error what=listen addr=%s port=%u",
+		    m->conf.listen_addr, m->conf.listen_port);
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	m->listen_fd = fd;
+	return 0;
+}

@@ -1,0 +1,366 @@
+/*
+ * Starting, feeding, watching and restarting the workers. Every worker
+ * is treated as hostile: its messages are checked against the table of
+ * what it may send, and one that breaks it is killed and restarted.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "monitor/monitor.h"
+#include "privsep/log.h"
+#include "privsep/privsep.h"
+
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	30000
+#define STABLE_SECS	10	/* a worker up this long resets its backoff */
+
+static uint8_t	 rxbuf[MSG_MAX];
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void
+supervise_init(struct monitor *m)
+{
+	static const struct {
+		const char *name, *exe;
+		unsigned caps[4];
+		size_t ncaps;
+	} spec[W_COUNT] = {
+		/* Raw sockets for the open; the rest only to confine itself. */
+		[W_CAPTURE] = { "capture", "vnet-capture",
+		    { CAP_NET_RAW, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 4 },
+		[W_CRYPT] = { "crypt", "vnet-crypt",
+		    { CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 3 },
+		[W_INJECT] = { "inject", "vnet-inject",
+		    { CAP_NET_RAW, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 4 },
+	};
+	int	 i;
+
+	for (i = 0; i < W_COUNT; i++) {
+		struct worker *w = &m->w[i];
+
+		memset(w, 0, sizeof(*w));
+		w->name = spec[i].name;
+		w->exe = spec[i].exe;
+		memcpy(w->caps, spec[i].caps, sizeof(w->caps));
+		w->ncaps = spec[i].ncaps;
+		w->ctl = -1;
+		w->pid = -1;
+		w->backoff_ms = BACKOFF_MIN_MS;
+	}
+}
+
+/* Everything a worker needs before it may drop and run. */
+static int
+supervise_feed(struct monitor *m, struct worker *w)
+{
+	if (msg_send(w->ctl, MSG_CONFIG, m->conftext, m->conflen) == -1)
+		return -1;
+	if (w == &m->w[W_CRYPT]) {
+		if (msg_send(w->ctl, MSG_PEM_CERT, m->pem_cert,
+		    m->pem_cert_len) == -1 ||
+		    msg_send(w->ctl, MSG_PEM_KEY, m->pem_key,
+		    m->pem_key_len) == -1 ||
+		    msg_send(w->ctl, MSG_PEM_CA, m->pem_ca, m->pem_ca_len) == -1)
+			return -1;
+		if (m->listen_fd != -1 && msg_send_fd(w->ctl, MSG_LISTEN_FD,
+		    NULL, 0, m->listen_fd) == -1)
+			return -1;
+		if (m->conf.role == CONF_ROLE_HOST && msg_send(w->ctl,
+		    MSG_CONNECT_ADDR, &m->connect, sizeof(m->connect)) == -1)
+			return -1;
+	}
+	return msg_send(w->ctl, MSG_GO, NULL, 0);
+}
+
+int
+supervise_start(struct monitor *m, struct worker *w)
+{
+	struct spawn_req	 req;
+	char			 path[4096];
+	int			 sv[2], fds[3], i;
+
+	if (msg_socketpair(sv) == -1) {
+		log_warn("event=error what=socketpair worker=%s", w->name);
+		return -1;
+	}
+	fds[0] = sv[1];
+	for (i = 0; i < w->ndata; i++)
+		fds[1 + i] = w->data[i];
+	snprintf(path, sizeof(path), "%s/%s", m->libexec, w->exe);
+	memset(&req, 0, sizeof(req));
+	req.path = path;
+	req.argv0 = w->exe;
+	req.fds = fds;
+	req.nfds = 1 + w->ndata;
+	req.caps = w->caps;
+	req.ncaps = w->ncaps;
+	req.verbose = m->verbose;
+	w->pid = privsep_spawn(&req);
+	close(sv[1]);
+	if (w->pid == -1) {
+		log_warn("event=error what=spawn worker=%s", w->name);
+		close(sv[0]);
+		return -1;
+	}
+	w->ctl = sv[0];
+	w->ready = 0;
+	msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_worker,
+	    msg_tab_monitor_from_worker_n);
+	clock_gettime(CLOCK_MONOTONIC, &w->started);
+	audit("event=worker_start worker=%s pid=%ld restarts=%u", w->name,
+	    (long)w->pid, w->restarts);
+	if (supervise_feed(m, w) == -1) {
+		log_warn("event=error what=feed worker=%s", w->name);
+		kill(w->pid, SIGKILL);
+	}
+	return 0;
+}
+
+/* Read uid and capabilities from the kernel, not from the worker. */
+static void
+supervise_ready(struct worker *w)
+{
+	char	 path[64], line[256], uid[32] = "?", capeff[32] = "?";
+	char	 capbnd[32] = "?";
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)w->pid);
+	if ((f = fopen(path, "re")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "Uid: %31s", uid) == 1)
+				continue;
+			if (sscanf(line, "CapEff: %31s", capeff) == 1)
+				continue;
+			(void)sscanf(line, "CapBnd: %31s", capbnd);
+		}
+		fclose(f);
+	}
+	w->ready = 1;
+	audit("event=worker_ready worker=%s pid=%ld uid=%s caps=%s "
+	    "capeff=%s capbnd=%s", w->name, (long)w->pid, uid,
+	    strspn(capeff, "0") == strlen(capeff) ? "none" : "some", capeff,
+	    capbnd);
+}
+
+/* A worker's log record: keep it one printable line, attribute it. */
+static void
+supervise_log(struct worker *w, const struct msg *msg)
+{
+	struct msg_log	 ml;
+	char		 text[LOG_LINE_MAX + 1], line[LOG_LINE_MAX + 128];
+	size_t		 i, n = msg->len - sizeof(ml);
+
+	memcpy(&ml, msg->payload, sizeof(ml));
+	for (i = 0; i < n; i++) {
+		char c = (char)msg->payload[sizeof(ml) + i];
+
+		text[i] = (c < 0x20 || c > 0x7e) ? '?' : c;
+	}
+	text[n] = '\0';
+	if (n >= 6 && memcmp(text, "event=", 6) == 0)
+		snprintf(line, sizeof(line), "%s worker=%s pid=%ld", text,
+		    w->name, (long)w->pid);
+	else {
+		for (i = 0; i < n; i++)
+			if (text[i] == '"')
+				text[i] = '\'';
+		snprintf(line, sizeof(line), "event=log worker=%s pid=%ld "
+		    "msg=\"%s\"", w->name, (long)w->pid, text);
+	}
+	log_emit(ml.prio, ml.cls == LOGC_AUDIT ? LOGC_AUDIT : LOGC_OPS, line);
+}
+
+static void
+supervise_statsmsg(struct worker *w, const struct msg *msg)
+{
+	struct msg_stat	 st;
+	char		 line[LOG_LINE_MAX * 2];
+	size_t		 off, used;
+
+	used = (size_t)snprintf(line, sizeof(line), "event=stats worker=%s "
+	    "pid=%ld restarts=%u", w->name, (long)w->pid, w->restarts);
+	for (off = 0; off < msg->len && used < sizeof(line);
+	    off += sizeof(st)) {
+		memcpy(&st, msg->payload + off, sizeof(st));
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+		    " %s=%llu", st.name, (unsigned long long)st.value);
+	}
+	log_emit(LOG_INFO, LOGC_OPS, line);
+}
+
+void
+supervise_ctl(struct monitor *m, struct worker *w)
+{
+	struct msg	 msg;
+	int		 rv;
+
+	(void)m;
+	for (;;) {
+		rv = msg_recv(w->ctl, &w->chan, rxbuf, &msg);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (rv == 1) {
+			if (msg.fd != -1)
+				close(msg.fd);
+			if (msg.type == MSG_READY)
+				supervise_ready(w);
+			else if (msg.type == MSG_LOG)
+				supervise_log(w, &msg);
+			else if (msg.type == MSG_STATS)
+				supervise_statsmsg(w, &msg);
+			continue;
+		}
+		if (rv <= -2) {
+			audit("event=worker_violation worker=%s pid=%ld "
+			    "reason=\"%s\" action=kill", w->name, (long)w->pid,
+			    msg_strerror(-(rv + 2)));
+			kill(w->pid, SIGKILL);
+		}
+		/* End of file, error or violation: the channel is done. */
+		close(w->ctl);
+		w->ctl = -1;
+		return;
+	}
+}
+
+static struct worker *
+supervise_find(struct monitor *m, pid_t pid)
+{
+	int	 i;
+
+	for (i = 0; i < W_COUNT; i++)
+		if (m->w[i].pid == pid)
+			return &m->w[i];
+	return NULL;
+}
+
+/* Schedule a restart; crash loops back off exponentially. */
+static void
+supervise_schedule(struct worker *w)
+{
+	if (ms_since(&w->started) >= STABLE_SECS * 1000)
+		w->backoff_ms = BACKOFF_MIN_MS;
+	clock_gettime(CLOCK_MONOTONIC, &w->restart_at);
+	w->restart_at.tv_nsec += (long)w->backoff_ms * 1000000L;
+	w->restart_at.tv_sec += w->restart_at.tv_nsec / 1000000000L;
+	w->restart_at.tv_nsec %= 1000000000L;
+	audit("event=worker_restart worker=%s delay_ms=%u restarts=%u",
+	    w->name, w->backoff_ms, w->restarts + 1);
+	w->backoff_ms *= 2;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+}
+
+void
+supervise_reap(struct monitor *m)
+{
+	struct worker	*w;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((w = supervise_find(m, pid)) == NULL)
+			continue;
+		if (WIFSIGNALED(status))
+			audit("event=worker_exit worker=%s pid=%ld signal=%d",
+			    w->name, (long)pid, WTERMSIG(status));
+		else
+			audit("event=worker_exit worker=%s pid=%ld status=%d",
+			    w->name, (long)pid, WEXITSTATUS(status));
+		if (w->ctl != -1) {
+			close(w->ctl);
+			w->ctl = -1;
+		}
+		w->pid = -1;
+		w->ready = 0;
+		supervise_schedule(w);
+	}
+}
+
+/* Start the workers whose time has come; say when the next one is due. */
+void
+supervise_due(struct monitor *m, int *timeout_ms)
+{
+	struct timespec	 now;
+	int		 i;
+	long		 left;
+
+	*timeout_ms = -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = 0; i < W_COUNT; i++) {
+		struct worker *w = &m->w[i];
+
+		if (w->pid != -1)
+			continue;
+		left = (w->restart_at.tv_sec - now.tv_sec) * 1000 +
+		    (w->restart_at.tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0) {
+			w->restarts++;
+			if (supervise_start(m, w) == -1)
+				supervise_schedule(w);
+			continue;
+		}
+		if (*timeout_ms == -1 || left < *timeout_ms)
+			*timeout_ms = (int)left;
+	}
+}
+
+void
+supervise_stats(struct monitor *m)
+{
+	int	 i;
+
+	for (i = 0; i < W_COUNT; i++)
+		if (m->w[i].ctl != -1 && m->w[i].ready)
+			(void)msg_send(m->w[i].ctl, MSG_STATS_REQ, NULL, 0);
+}
+
+/* Orderly stop: TERM, a grace period, then KILL what is left. */
+void
+supervise_stop(struct monitor *m)
+{
+	int	 i, left, tries;
+	pid_t	 pid;
+
+	for (i = 0; i < W_COUNT; i++)
+		if (m->w[i].pid != -1)
+			kill(m->w[i].pid, SIGTERM);
+	for (tries = 0; tries < 40; tries++) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+			struct worker *w = supervise_find(m, pid);
+
+			if (w != NULL)
+				w->pid = -1;
+		}
+		for (left = 0, i = 0; i < W_COUNT; i++)
+			left += m->w[i].pid != -1;
+		if (left == 0)
+			return;
+		usleep(50000);
+	}
+	for (i = 0; i < W_COUNT; i++)
+		if (m->w[i].pid != -1) {
+			kill(m->w[i].pid, SIGKILL);
+			(void)waitpid(m->w[i].pid, NULL, 0);
+			m->w[i].pid = -1;
+		}
+}
