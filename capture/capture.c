@@ -1,0 +1,188 @@
+/*
+ * The capture worker: opens the interface with libpcap while it holds
+ * CAP_NET_RAW, drops everything, then hands captured frames to crypt
+ * in batches. It never parses more of a frame than its MAC addresses.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "lib/ratelim.h"
+#include "privsep/log.h"
+#include "privsep/privsep.h"
+#include "privsep/worker.h"
+
+struct capture {
+	struct conf	 conf;
+	struct served	 served;
+	pcap_t		*pcap;
+	struct msg_batch batch;
+	struct ratelim	 rl_drop;
+	int		 userfilter;	/* kernel filter widened: check here */
+	uint64_t	 captured, sent, batches, filtered;
+	uint64_t	 drop_truncated, drop_channel_full, drop_kernel;
+};
+
+static struct capture	 cap;
+static uint8_t		 batchbuf[MSG_MAX];
+
+static const struct worker_stat capture_stats[] = {
+	{ "captured", &cap.captured },
+	{ "sent", &cap.sent },
+	{ "batches", &cap.batches },
+	{ "filtered", &cap.filtered },
+	{ "drop_truncated", &cap.drop_truncated },
+	{ "drop_channel_full", &cap.drop_channel_full },
+	{ "drop_kernel", &cap.drop_kernel },
+};
+
+static void
+priv_open_pcap(struct capture *c)
+{
+	char		 errbuf[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	char		*expr;
+
+	if ((c->pcap = pcap_create(c->conf.interface, errbuf)) == NULL)
+		fatalx("event=error what=pcap_create interface=%s reason=\"%s\"",
+		    c->conf.interface, errbuf);
+	if (pcap_set_snaplen(c->pcap, VNET_FRAME_MAX) != 0 ||
+	    pcap_set_promisc(c->pcap, 1) != 0 ||
+	    pcap_set_immediate_mode(c->pcap, 1) != 0 ||
+	    pcap_set_buffer_size(c->pcap, 16 * 1024 * 1024) != 0)
+		fatalx("event=error what=pcap_set interface=%s",
+		    c->conf.interface);
+	if (pcap_activate(c->pcap) < 0)
+		fatalx("event=error what=pcap_activate interface=%s "
+		    "reason=\"%s\"", c->conf.interface, pcap_geterr(c->pcap));
+	/* Never take back what inject sent out on this interface. */
+	if (pcap_setdirection(c->pcap, PCAP_D_IN) != 0)
+		fatalx("event=error what=pcap_setdirection reason=\"%s\"",
+		    pcap_geterr(c->pcap));
+	if ((expr = filter_build(&c->conf, &c->served)) == NULL)
+		fatalx("event=error what=filter_build");
+	if (pcap_compile(c->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+	    pcap_setfilter(c->pcap, &prog) != 0) {
+		/* Too many MACs for one program: widen, filter here. */
+		log_warnx("event=filter_widened reason=\"%s\" macs=%zu",
+		    pcap_geterr(c->pcap), c->served.n);
+		c->userfilter = 1;
+	} else
+		pcap_freecode(&prog);
+	free(expr);
+	if (pcap_setnonblock(c->pcap, 1, errbuf) != 0)
+		fatalx("event=error what=pcap_setnonblock reason=\"%s\"",
+		    errbuf);
+}
+
+static void
+capture_flush(struct capture *c)
+{
+	uint64_t	 supp;
+
+	if (c->batch.nframes == 0)
+		return;
+	if (msg_send_batch(FD_DATA_A, &c->batch) == 0) {
+		c->sent += c->batch.nframes;
+		c->batches++;
+	} else {
+		/* crypt is busy or restarting: a switch drops, so do we. */
+		c->drop_channel_full += c->batch.nframes;
+		if (ratelim_allow(&c->rl_drop, now_ms(), &supp))
+			log_warnx("event=drop reason=channel_full frames=%zu "
+			    "total=%llu suppressed=%llu", c->batch.nframes,
+			    (unsigned long long)c->drop_channel_full,
+			    (unsigned long long)supp);
+	}
+	batch_reset(&c->batch);
+}
+
+static void
+capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct capture	*c = (struct capture *)arg;
+
+	c->captured++;
+	if (h->caplen < h->len || h->caplen < VNET_FRAME_MIN ||
+	    h->caplen > VNET_FRAME_MAX) {
+		c->drop_truncated++;
+		return;
+	}
+	if (c->userfilter && !filter_wants(&c->conf, &c->served, bytes,
+	    h->caplen)) {
+		c->filtered++;
+		return;
+	}
+	if (!batch_add(&c->batch, bytes, h->caplen)) {
+		capture_flush(c);
+		(void)batch_add(&c->batch, bytes, h->caplen);
+	}
+}
+
+static void
+capture_kstats(struct capture *c)
+{
+	struct pcap_stat ps;
+
+	if (pcap_stats(c->pcap, &ps) == 0)
+		c->drop_kernel = ps.ps_drop;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct msg_chan	 ctl;
+	struct pollfd	 pfd[2];
+	struct drop_req	 dr;
+	int		 n;
+
+	worker_init(argc, argv, "capture");
+	msg_chan_init(&ctl, "monitor", msg_tab_capture_ctl,
+	    msg_tab_capture_ctl_n);
+	worker_setup(&ctl, &cap.conf, NULL, NULL);
+	if (served_build(&cap.conf, &cap.served) == -1)
+		fatal("served");
+	cap.batch.buf = batchbuf;
+	batch_reset(&cap.batch);
+	ratelim_init(&cap.rl_drop, 5, 1000);
+
+	priv_open_pcap(&cap);
+	memset(&dr, 0, sizeof(dr));
+	dr.user = cap.conf.user;
+	dr.chroot = cap.conf.chroot;
+	dr.nofile = 16;
+	privsep_drop(&dr);
+	worker_ready();
+
+	pfd[0].fd = FD_MONITOR;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = pcap_get_selectable_fd(cap.pcap);
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents) {
+			capture_kstats(&cap);
+			if (worker_ctl(&ctl, capture_stats, sizeof(capture_stats)
+			    / sizeof(capture_stats[0])) == -1)
+				break;
+		}
+		/* Take what is there now; never wait for a batch to fill. */
+		if ((n = pcap_dispatch(cap.pcap, MSG_BATCH_MAXFRAMES,
+		    capture_frame, (u_char *)&cap)) == PCAP_ERROR)
+			fatalx("event=error what=pcap_dispatch reason=\"%s\"",
+			    pcap_geterr(cap.pcap));
+		capture_flush(&cap);
+	}
+	pcap_close(cap.pcap);
+	free(cap.served.macs);
+	conf_free(&cap.conf);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * The crypt worker: the only process that talks to the network. It
+ * holds no capability once running, loads its keys from the monitor's
+ * messages, and parses everything a peer sends with lib/wire.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypt/crypt.h"
+#include "privsep/log.h"
+#include "privsep/privsep.h"
+#include "privsep/worker.h"
+
+static struct crypt	 cr;
+static uint8_t		 rxbuf[MSG_MAX];
+static uint8_t		 injbuf[MSG_MAX];
+static struct pollfd	 pfd[3 + CRYPT_MAXLINKS];
+static struct link	*pfl[3 + CRYPT_MAXLINKS];
+
+#define S(n)	{ #n, &cr.c.n }
+static const struct worker_stat crypt_stats[] = {
+	S(from_capture), S(to_inject), S(tx_frames), S(rx_frames),
+	S(tx_bytes), S(rx_bytes), S(links_up), S(links_accepted),
+	S(reconnects), S(handshake_failures), S(peers_rejected),
+	S(malformed_records), S(drop_mac_unauthorized), S(drop_no_link),
+	S(drop_congested), S(drop_inject_full), S(drop_bad_dst),
+	S(drop_src_unknown), S(drop_loop), S(moves),
+};
+#undef S
+
+static void
+crypt_setup_msg(const struct msg *m, void *arg)
+{
+	struct crypt	*c = arg;
+	int		 i = -1;
+
+	switch (m->type) {
+	case MSG_PEM_CERT: i = 0; break;
+	case MSG_PEM_KEY: i = 1; break;
+	case MSG_PEM_CA: i = 2; break;
+	case MSG_LISTEN_FD:
+		c->listen_fd = m->fd;
+		return;
+	case MSG_CONNECT_ADDR:
+		memcpy(&c->connect, m->payload, sizeof(c->connect));
+		c->have_connect = 1;
+		return;
+	default:
+		return;
+	}
+	if ((c->pem[i] = malloc(m->len)) == NULL)
+		fatal("setup");
+	memcpy(c->pem[i], m->payload, m->len);
+	c->pem_len[i] = m->len;
+}
+
+static void
+crypt_data(struct msg_chan *chan)
+{
+	struct msg	 m;
+	const uint8_t	*f;
+	size_t		 off, len;
+	int		 rv, k;
+
+	for (k = 0; k < 64; k++) {
+		rv = msg_recv(FD_DATA_A, chan, rxbuf, &m);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (rv == 0 || rv == -1)
+			fatal("event=error what=data_channel");
+		if (rv <= -2)
+			fatalx("event=error what=data_channel reason=\"%s\"",
+			    msg_strerror(-(rv + 2)));
+		off = 0;
+		while (batch_next(m.payload, m.len, &off, &f, &len))
+			fwd_from_capture(&cr, f, len);
+	}
+}
+
+static nfds_t
+crypt_pollset(void)
+{
+	nfds_t	 n = 0;
+	size_t	 i;
+
+	pfd[n].fd = FD_MONITOR;
+	pfd[n].events = POLLIN;
+	pfl[n++] = NULL;
+	pfd[n].fd = FD_DATA_A;
+	pfd[n].events = POLLIN;
+	pfl[n++] = NULL;
+	if (cr.listen_fd != -1) {
+		pfd[n].fd = cr.listen_fd;
+		pfd[n].events = POLLIN;
+		pfl[n++] = NULL;
+	}
+	for (i = 0; i < cr.nlinks; i++) {
+		struct link *l = cr.links[i];
+
+		pfd[n].fd = l->fd;
+		pfd[n].events = POLLIN;
+		if (l->state == L_CONNECTING || l->want_write ||
+		    l->woff < l->wlen)
+			pfd[n].events |= POLLOUT;
+		pfl[n++] = l;
+	}
+	return n;
+}
+
+static void
+crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
+{
+	nfds_t	 n, i;
+	size_t	 k;
+	uint64_t now;
+
+	for (;;) {
+		if (cr.conf.role == CONF_ROLE_HOST)
+			link_dial(&cr);
+		n = crypt_pollset();
+		if (poll(pfd, n, 200) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents && worker_ctl(ctl, crypt_stats,
+		    sizeof(crypt_stats) / sizeof(crypt_stats[0])) == -1)
+			return;
+		if (pfd[1].revents)
+			crypt_data(data);
+		for (i = 2; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (pfl[i] == NULL)
+				link_accept(&cr);
+			else if (pfl[i]->state != L_DEAD)
+				link_io(&cr, pfl[i], pfd[i].revents);
+		}
+		now = now_ms();
+		for (k = 0; k < cr.nlinks; k++) {
+			link_timers(&cr, cr.links[k], now);
+			if (cr.links[k]->woff < cr.links[k]->wlen)
+				link_flush(&cr, cr.links[k]);
+		}
+		fwd_flush_inject(&cr);
+		link_reap(&cr);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct msg_chan	 ctl, data;
+	struct drop_req	 dr;
+	size_t		 i;
+
+	worker_init(argc, argv, "crypt");
+	cr.listen_fd = -1;
+	cr.redial_ms = RECONNECT_MIN_MS;
+	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	msg_chan_init(&data, "capture", msg_tab_frames, msg_tab_frames_n);
+	worker_setup(&ctl, &cr.conf, crypt_setup_msg, &cr);
+	if (cr.pem[0] == NULL || cr.pem[1] == NULL || cr.pem[2] == NULL)
+		fatalx("setup: key material missing");
+	if (cr.conf.role == CONF_ROLE_PROXY && cr.listen_fd == -1)
+		fatalx("setup: no listening socket");
+	if (cr.conf.role == CONF_ROLE_HOST && !cr.have_connect)
+		fatalx("setup: no proxy address");
+	if (cr.listen_fd != -1 && fcntl(cr.listen_fd, F_SETFL,
+	    fcntl(cr.listen_fd, F_GETFL) | O_NONBLOCK) == -1)
+		fatal("setup: listen socket");
+	cr.ctx = tls_ctx(&cr);
+	if (fwd_init(&cr) == -1)
+		fatal("setup: forwarding table");
+	cr.to_inject.buf = injbuf;
+	batch_reset(&cr.to_inject);
+	ratelim_init(&cr.rl_drop, 10, 1000);
+	ratelim_init(&cr.rl_event, 20, 1000);
+
+	memset(&dr, 0, sizeof(dr));
+	dr.user = cr.conf.user;
+	dr.chroot = cr.conf.chroot;
+	dr.nofile = CRYPT_MAXLINKS + 16;
+	privsep_drop(&dr);
+	worker_ready();
+
+	crypt_loop(&ctl, &data);
+
+	for (i = 0; i < cr.nlinks; i++)
+		link_close(&cr, cr.links[i], "shutdown", WIRE_CLOSE_SHUTDOWN);
+	link_reap(&cr);
+	SSL_CTX_free(cr.ctx);
+	free(cr.macs);
+	free(cr.fwd);
+	conf_free(&cr.conf);
+	return 0;
+}

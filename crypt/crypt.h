@@ -1,0 +1,117 @@
+/* The TLS transport worker: links to peers, wire protocol, forwarding. */
+#ifndef VNET_CRYPT_CRYPT_H
+#define VNET_CRYPT_CRYPT_H
+
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+#include "lib/conf.h"
+#include "lib/ratelim.h"
+#include "lib/wire.h"
+#include "privsep/msg.h"
+
+#define LINK_RBUF	(WIRE_MAX_RECORD + 16384)
+#define LINK_WBUF	(2 * 1024 * 1024)
+#define HANDSHAKE_MS	10000
+#define RECONNECT_MIN_MS 250
+#define RECONNECT_MAX_MS 30000
+#define CRYPT_MAXLINKS	1024
+
+enum link_state {
+	L_CONNECTING,		/* host: TCP connect in progress */
+	L_HANDSHAKE,		/* TLS handshake */
+	L_HELLO,		/* TLS up, waiting for the peer's hello */
+	L_UP,			/* frames flow */
+	L_DEAD,			/* to be freed */
+};
+
+struct link {
+	int			 fd;
+	SSL			*ssl;
+	enum link_state		 state;
+	char			 peer[64];	/* "addr:port" */
+	char			 subject[256];
+	char			 fingerprint[65];
+	const struct conf_host	*host;		/* proxy: who this is */
+	uint8_t			*rbuf;
+	size_t			 rlen;
+	uint8_t			*wbuf;
+	size_t			 woff, wlen;
+	uint64_t		 since_ms;	/* state entered */
+	uint64_t		 last_rx_ms, last_tx_ms;
+	uint64_t		 rx_frames, tx_frames, rx_bytes, tx_bytes;
+	int			 want_write;	/* SSL needs POLLOUT */
+};
+
+/* Every MAC this side may see on a link, and where it was last seen. */
+struct fwd_entry {
+	struct link	*link;
+	uint64_t	 seen_ms;
+};
+
+struct counters {
+	uint64_t	 from_capture, to_inject, tx_frames, rx_frames;
+	uint64_t	 tx_bytes, rx_bytes;
+	uint64_t	 links_up, links_accepted, reconnects;
+	uint64_t	 handshake_failures, peers_rejected, malformed_records;
+	uint64_t	 drop_mac_unauthorized, drop_no_link, drop_congested;
+	uint64_t	 drop_inject_full, drop_bad_dst, drop_src_unknown;
+	uint64_t	 drop_loop, moves;
+};
+
+struct crypt {
+	struct conf	 conf;
+	SSL_CTX		*ctx;
+	int		 listen_fd;
+	struct msg_addr	 connect;
+	int		 have_connect;
+	char		*pem[3];		/* cert, key, ca (setup only) */
+	size_t		 pem_len[3];
+	struct link	*links[CRYPT_MAXLINKS];
+	size_t		 nlinks;
+	/* host: the one link to the proxy and its redial schedule */
+	struct link	*uplink;
+	uint64_t	 redial_at_ms;
+	unsigned	 redial_ms;
+	int		 dialed;
+	/* MACs served (host: VMs; proxy: all authorized), sorted */
+	conf_mac	*macs;
+	size_t		 nmacs;
+	struct fwd_entry *fwd;			/* parallel to macs */
+	struct msg_batch to_inject;
+	struct ratelim	 rl_drop, rl_event;
+	struct counters	 c;
+};
+
+/* crypt/tls.c */
+SSL_CTX	*tls_ctx(struct crypt *);
+void	 tls_identity(SSL *, char *subject, size_t slen, char *cn, size_t cnlen,
+	    char *fp, size_t fplen, uint8_t digest[32]);
+void	 tls_reason(SSL *, int ret, char *buf, size_t len);
+
+/* crypt/link.c */
+struct link *link_new(struct crypt *, int fd, const char *peer, int client);
+void	 link_io(struct crypt *, struct link *, short revents);
+void	 link_close(struct crypt *, struct link *, const char *reason,
+	    uint16_t code);
+int	 link_send_frame(struct crypt *, struct link *, const uint8_t *,
+	    size_t);
+void	 link_flush(struct crypt *, struct link *);
+void	 link_timers(struct crypt *, struct link *, uint64_t now);
+void	 link_reap(struct crypt *);
+void	 link_accept(struct crypt *);
+void	 link_dial(struct crypt *);
+
+/* crypt/fwd.c */
+int	 fwd_init(struct crypt *);
+void	 fwd_from_capture(struct crypt *, const uint8_t *, size_t);
+void	 fwd_from_link(struct crypt *, struct link *, const uint8_t *, size_t);
+void	 fwd_link_gone(struct crypt *, struct link *);
+void	 fwd_flush_inject(struct crypt *);
+
+void	 crypt_event(struct crypt *, int audit, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * Forwarding: which frames go where. The table holds every MAC this
+ * side may ever see on a link (taken from the configuration, so it is
+ * bounded and an unauthorized MAC can never enter it) with the link it
+ * was last seen on. A frame from a link whose source MAC the receiving
+ * side's configuration does not allow for that peer is dropped, counted
+ * and audited: a peer never decides what it may send.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypt/crypt.h"
+#include "lib/macset.h"
+#include "privsep/log.h"
+#include "privsep/worker.h"
+
+int
+fwd_init(struct crypt *cr)
+{
+	size_t	 i, total = 0, off = 0;
+
+	if (cr->conf.role == CONF_ROLE_HOST)
+		total = cr->conf.nvms;
+	else
+		for (i = 0; i < cr->conf.nhosts; i++)
+			total += cr->conf.hosts[i].nmacs;
+	cr->macs = calloc(total ? total : 1, sizeof(conf_mac));
+	cr->fwd = calloc(total ? total : 1, sizeof(struct fwd_entry));
+	if (cr->macs == NULL || cr->fwd == NULL)
+		return -1;
+	if (cr->conf.role == CONF_ROLE_HOST)
+		memcpy(cr->macs, cr->conf.vms, total * sizeof(conf_mac));
+	else
+		for (i = 0; i < cr->conf.nhosts; i++) {
+			memcpy(cr->macs + off, cr->conf.hosts[i].macs,
+			    cr->conf.hosts[i].nmacs * sizeof(conf_mac));
+			off += cr->conf.hosts[i].nmacs;
+		}
+	cr->nmacs = macset_build(cr->macs, total);
+	return 0;
+}
+
+void
+fwd_flush_inject(struct crypt *cr)
+{
+	uint64_t	 supp;
+
+	if (cr->to_inject.nframes == 0)
+		return;
+	if (msg_send_batch(FD_DATA_B, &cr->to_inject) == 0)
+		cr->c.to_inject += cr->to_inject.nframes;
+	else {
+		cr->c.drop_inject_full += cr->to_inject.nframes;
+		if (ratelim_allow(&cr->rl_drop, now_ms(), &supp))
+			log_warnx("event=drop reason=inject_channel_full "
+			    "frames=%zu total=%llu suppressed=%llu",
+			    cr->to_inject.nframes,
+			    (unsigned long long)cr->c.drop_inject_full,
+			    (unsigned long long)supp);
+	}
+	batch_reset(&cr->to_inject);
+}
+
+static void
+fwd_to_inject(struct crypt *cr, const uint8_t *f, size_t len)
+{
+	if (!batch_add(&cr->to_inject, f, len)) {
+		fwd_flush_inject(cr);
+		(void)batch_add(&cr->to_inject, f, len);
+	}
+}
+
+static int
+fwd_usable(const struct link *l)
+{
+	return l != NULL && l->state == L_UP;
+}
+
+/* Every up link except one; on the proxy, only hosts allowed dst. */
+static size_t
+fwd_flood(struct crypt *cr, const struct link *except, const uint8_t *f,
+    size_t len)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < cr->nlinks; i++) {
+		struct link *l = cr->links[i];
+
+		if (l == except || !fwd_usable(l))
+			continue;
+		if (!mac_is_group(f) && l->host != NULL &&
+		    !conf_host_allows(l->host, f))
+			continue;
+		if (link_send_frame(cr, l, f, len) == 0)
+			n++;
+	}
+	return n;
+}
+
+void
+fwd_from_capture(struct crypt *cr, const uint8_t *f, size_t len)
+{
+	const uint8_t	*dst = f, *src = f + VNET_ETH_ALEN;
+	ssize_t		 i;
+
+	cr->c.from_capture++;
+	if (cr->conf.role == CONF_ROLE_HOST) {
+		if (macset_find(cr->macs, cr->nmacs, src) == -1) {
+			cr->c.drop_src_unknown++;
+			return;
+		}
+		if (!fwd_usable(cr->uplink) ||
+		    link_send_frame(cr, cr->uplink, f, len) == -1)
+			cr->c.drop_no_link++;
+		return;
+	}
+	/* Proxy: the loop rule, checked again behind the capture filter. */
+	if (macset_find(cr->macs, cr->nmacs, src) != -1) {
+		cr->c.drop_loop++;
+		return;
+	}
+	if (mac_is_group(dst)) {
+		(void)fwd_flood(cr, NULL, f, len);
+		return;
+	}
+	if ((i = macset_find(cr->macs, cr->nmacs, dst)) == -1) {
+		cr->c.drop_bad_dst++;
+		return;
+	}
+	if (fwd_usable(cr->fwd[i].link)) {
+		if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
+			cr->c.drop_no_link++;
+		return;
+	}
+	/* Not seen yet: only the hosts that may carry it. */
+	if (fwd_flood(cr, NULL, f, len) == 0)
+		cr->c.drop_no_link++;
+}
+
+static void
+fwd_unauthorized(struct crypt *cr, struct link *l, const uint8_t *src)
+{
+	char		 mac[18];
+	uint64_t	 supp;
+
+	cr->c.drop_mac_unauthorized++;
+	if (ratelim_allow(&cr->rl_drop, now_ms(), &supp))
+		audit("event=drop reason=mac_unauthorized src=%s host=%s "
+		    "peer=%s total=%llu suppressed=%llu", mac_format(src, mac),
+		    l->host->name, l->peer,
+		    (unsigned long long)cr->c.drop_mac_unauthorized,
+		    (unsigned long long)supp);
+}
+
+/* Learn where a VM is; a move (migration) is logged. */
+static void
+fwd_learn(struct crypt *cr, struct link *l, const uint8_t *src)
+{
+	ssize_t		 i = macset_find(cr->macs, cr->nmacs, src);
+	char		 mac[18];
+
+	if (i == -1)
+		return;
+	if (cr->fwd[i].link != l) {
+		if (cr->fwd[i].link != NULL) {
+			cr->c.moves++;
+			audit("event=mac_moved mac=%s from=%s to=%s",
+			    mac_format(src, mac), cr->fwd[i].link->host ?
+			    cr->fwd[i].link->host->name : "-", l->host ?
+			    l->host->name : "-");
+		}
+		cr->fwd[i].link = l;
+	}
+	cr->fwd[i].seen_ms = now_ms();
+}
+
+void
+fwd_from_link(struct crypt *cr, struct link *l, const uint8_t *f, size_t len)
+{
+	const uint8_t	*dst = f, *src = f + VNET_ETH_ALEN;
+	ssize_t		 i;
+
+	if (cr->conf.role == CONF_ROLE_HOST) {
+		/* Only for our VMs, and never claiming to be one of them. */
+		if (macset_find(cr->macs, cr->nmacs, src) != -1) {
+			cr->c.drop_loop++;
+			return;
+		}
+		if (!mac_is_group(dst) &&
+		    macset_find(cr->macs, cr->nmacs, dst) == -1) {
+			cr->c.drop_bad_dst++;
+			return;
+		}
+		fwd_to_inject(cr, f, len);
+		return;
+	}
+	if (mac_is_group(src) || !conf_host_allows(l->host, src)) {
+		fwd_unauthorized(cr, l, src);
+		return;
+	}
+	fwd_learn(cr, l, src);
+	if (mac_is_group(dst)) {
+		/* The home LAN and every other link; never back. */
+		fwd_to_inject(cr, f, len);
+		(void)fwd_flood(cr, l, f, len);
+		return;
+	}
+	if ((i = macset_find(cr->macs, cr->nmacs, dst)) != -1 &&
+	    cr->fwd[i].link != NULL) {
+		/* VM to VM: link to link, not through the LAN. */
+		if (cr->fwd[i].link == l)
+			cr->c.drop_loop++;
+		else if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
+			cr->c.drop_no_link++;
+		return;
+	}
+	fwd_to_inject(cr, f, len);
+}
+
+void
+fwd_link_gone(struct crypt *cr, struct link *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < cr->nmacs; i++)
+		if (cr->fwd[i].link == l)
+			cr->fwd[i].link = NULL;
+}

@@ -1,0 +1,650 @@
+/*
+ * A link: one TLS connection to a peer and its wire protocol. Anything
+ * malformed or unexpected closes that link, with a logged reason and a
+ * counter, and touches no other link.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypt/crypt.h"
+#include "privsep/log.h"
+#include "privsep/worker.h"
+
+static void	link_established(struct crypt *, struct link *);
+static void	link_records(struct crypt *, struct link *);
+
+/* Host: when to dial again; doubles up to a cap, reset by a link up. */
+static void
+link_backoff(struct crypt *cr)
+{
+	cr->redial_at_ms = now_ms() + cr->redial_ms;
+	cr->redial_ms = cr->redial_ms * 2 > RECONNECT_MAX_MS ?
+	    RECONNECT_MAX_MS : cr->redial_ms * 2;
+}
+
+static int
+link_event_allowed(struct crypt *cr, uint64_t *supp)
+{
+	return ratelim_allow(&cr->rl_event, now_ms(), supp);
+}
+
+struct link *
+link_new(struct crypt *cr, int fd, const char *peer, int client)
+{
+	struct link	*l;
+
+	if (cr->nlinks >= CRYPT_MAXLINKS || (l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->fd = fd;
+	snprintf(l->peer, sizeof(l->peer), "%s", peer);
+	l->rbuf = malloc(LINK_RBUF);
+	l->wbuf = malloc(LINK_WBUF);
+	l->ssl = SSL_new(cr->ctx);
+	if (l->rbuf == NULL || l->wbuf == NULL || l->ssl == NULL ||
+	    SSL_set_fd(l->ssl, fd) != 1) {
+		SSL_free(l->ssl);
+		free(l->rbuf);
+		free(l->wbuf);
+		free(l);
+		return NULL;
+	}
+	if (client) {
+		SSL_set_connect_state(l->ssl);
+		if (cr->conf.peer_name[0] != '\0' &&
+		    SSL_set1_host(l->ssl, cr->conf.peer_name) != 1) {
+			SSL_free(l->ssl);
+			free(l->rbuf);
+			free(l->wbuf);
+			free(l);
+			return NULL;
+		}
+	} else
+		SSL_set_accept_state(l->ssl);
+	l->state = client ? L_CONNECTING : L_HANDSHAKE;
+	l->since_ms = l->last_rx_ms = l->last_tx_ms = now_ms();
+	cr->links[cr->nlinks++] = l;
+	return l;
+}
+
+static void
+link_queue(struct link *l, const uint8_t *p, size_t n)
+{
+	memcpy(l->wbuf + l->wlen, p, n);
+	l->wlen += n;
+	l->last_tx_ms = now_ms();
+}
+
+/* Room for n more bytes, compacting first. */
+static int
+link_room(struct link *l, size_t n)
+{
+	if (l->woff > 0 && LINK_WBUF - l->wlen < n) {
+		memmove(l->wbuf, l->wbuf + l->woff, l->wlen - l->woff);
+		l->wlen -= l->woff;
+		l->woff = 0;
+	}
+	return LINK_WBUF - l->wlen >= n;
+}
+
+void
+link_close(struct crypt *cr, struct link *l, const char *reason,
+    uint16_t code)
+{
+	uint8_t	 rec[WIRE_HDR_LEN + 2];
+	ssize_t	 n;
+
+	if (l->state == L_DEAD)
+		return;
+	if (l->state == L_UP) {
+		audit("event=link_down peer=%s host=%s subject=\"%s\" "
+		    "reason=\"%s\" rx_frames=%llu tx_frames=%llu "
+		    "rx_bytes=%llu tx_bytes=%llu", l->peer,
+		    l->host ? l->host->name : "proxy", l->subject, reason,
+		    (unsigned long long)l->rx_frames,
+		    (unsigned long long)l->tx_frames,
+		    (unsigned long long)l->rx_bytes,
+		    (unsigned long long)l->tx_bytes);
+		cr->c.links_up--;
+	} else
+		log_debug("event=link_closed peer=%s reason=\"%s\"", l->peer,
+		    reason);
+	/* Tell the peer why, best effort: it may not be listening. */
+	if (code != 0 && (l->state == L_HELLO || l->state == L_UP) &&
+	    (n = wire_encode_close(rec, sizeof(rec), code)) > 0 &&
+	    link_room(l, (size_t)n)) {
+		link_queue(l, rec, (size_t)n);
+		link_flush(cr, l);
+	}
+	if (l->state != L_CONNECTING && l->state != L_DEAD)
+		(void)SSL_shutdown(l->ssl);
+	ERR_clear_error();
+	close(l->fd);
+	l->fd = -1;
+	l->state = L_DEAD;
+	fwd_link_gone(cr, l);
+	if (l == cr->uplink) {
+		cr->uplink = NULL;
+		link_backoff(cr);
+	}
+}
+
+void
+link_reap(struct crypt *cr)
+{
+	size_t	 i, out = 0;
+
+	for (i = 0; i < cr->nlinks; i++) {
+		struct link *l = cr->links[i];
+
+		if (l->state != L_DEAD) {
+			cr->links[out++] = l;
+			continue;
+		}
+		SSL_free(l->ssl);
+		free(l->rbuf);
+		free(l->wbuf);
+		free(l);
+	}
+	cr->nlinks = out;
+}
+
+void
+link_flush(struct crypt *cr, struct link *l)
+{
+	int	 n, err;
+	char	 why[256];
+
+	while (l->state != L_DEAD && l->woff < l->wlen) {
+		n = SSL_write(l->ssl, l->wbuf + l->woff,
+		    (int)(l->wlen - l->woff));
+		if (n > 0) {
+			l->woff += (size_t)n;
+			continue;
+		}
+		err = SSL_get_error(l->ssl, n);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+			l->want_write = err == SSL_ERROR_WANT_WRITE;
+			return;
+		}
+		tls_reason(l->ssl, n, why, sizeof(why));
+		l->wlen = l->woff = 0;
+		link_close(cr, l, why, 0);
+		return;
+	}
+	l->want_write = 0;
+	if (l->woff == l->wlen)
+		l->woff = l->wlen = 0;
+}
+
+int
+link_send_frame(struct crypt *cr, struct link *l, const uint8_t *f,
+    size_t len)
+{
+	uint8_t	 hdr[WIRE_HDR_LEN];
+
+	if (l->state != L_UP)
+		return -1;
+	if (!link_room(l, WIRE_HDR_LEN + len)) {
+		link_flush(cr, l);
+		if (!link_room(l, WIRE_HDR_LEN + len)) {
+			cr->c.drop_congested++;
+			return -1;
+		}
+	}
+	wire_put_hdr(hdr, WIRE_FRAME, len);
+	link_queue(l, hdr, sizeof(hdr));
+	link_queue(l, f, len);
+	l->tx_frames++;
+	l->tx_bytes += len;
+	cr->c.tx_frames++;
+	cr->c.tx_bytes += len;
+	return 0;
+}
+
+static void
+link_handshake_failed(struct crypt *cr, struct link *l, int ret)
+{
+	char		 why[512];
+	uint64_t	 supp;
+
+	tls_reason(l->ssl, ret, why, sizeof(why));
+	cr->c.handshake_failures++;
+	if (link_event_allowed(cr, &supp))
+		audit("event=tls_handshake_failed peer=%s reason=\"%s\" "
+		    "total=%llu suppressed=%llu", l->peer, why,
+		    (unsigned long long)cr->c.handshake_failures,
+		    (unsigned long long)supp);
+	link_close(cr, l, why, 0);
+}
+
+static void
+link_handshake(struct crypt *cr, struct link *l)
+{
+	int	 rv, err;
+
+	rv = SSL_do_handshake(l->ssl);
+	if (rv == 1) {
+		link_established(cr, l);
+		return;
+	}
+	err = SSL_get_error(l->ssl, rv);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		l->want_write = err == SSL_ERROR_WANT_WRITE;
+		return;
+	}
+	link_handshake_failed(cr, l, rv);
+}
+
+static void
+link_connecting(struct crypt *cr, struct link *l)
+{
+	int		 err = 0;
+	socklen_t	 sl = sizeof(err);
+	char		 why[128];
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		err = errno;
+	if (err != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		log_info("event=connect_failed peer=%s reason=\"%s\"", l->peer,
+		    why);
+		link_close(cr, l, why, 0);
+		return;
+	}
+	l->state = L_HANDSHAKE;
+	l->since_ms = now_ms();
+	link_handshake(cr, l);
+}
+
+static void
+link_read(struct crypt *cr, struct link *l)
+{
+	int	 n, err;
+	char	 why[512];
+
+	while (l->state == L_HELLO || l->state == L_UP) {
+		n = SSL_read(l->ssl, l->rbuf + l->rlen,
+		    (int)(LINK_RBUF - l->rlen));
+		if (n > 0) {
+			l->rlen += (size_t)n;
+			l->last_rx_ms = now_ms();
+			link_records(cr, l);
+			continue;
+		}
+		err = SSL_get_error(l->ssl, n);
+		if (err == SSL_ERROR_WANT_READ)
+			return;
+		if (err == SSL_ERROR_WANT_WRITE) {
+			l->want_write = 1;
+			return;
+		}
+		if (err == SSL_ERROR_ZERO_RETURN) {
+			link_close(cr, l, "peer closed the connection", 0);
+			return;
+		}
+		/*
+		 * With TLS 1.3 a client learns that its certificate was
+		 * refused only here, after its handshake "succeeded".
+		 */
+		if (l->state == L_HELLO) {
+			link_handshake_failed(cr, l, n);
+			return;
+		}
+		tls_reason(l->ssl, n, why, sizeof(why));
+		link_close(cr, l, why, 0);
+		return;
+	}
+}
+
+void
+link_io(struct crypt *cr, struct link *l, short revents)
+{
+	if (l->state == L_CONNECTING) {
+		if (revents & (POLLOUT | POLLERR | POLLHUP))
+			link_connecting(cr, l);
+		return;
+	}
+	if (l->state == L_HANDSHAKE)
+		link_handshake(cr, l);
+	if (l->state == L_HELLO || l->state == L_UP) {
+		link_read(cr, l);
+		link_flush(cr, l);
+	}
+}
+
+static void
+link_malformed(struct crypt *cr, struct link *l, const char *why)
+{
+	uint64_t	 supp;
+
+	cr->c.malformed_records++;
+	if (link_event_allowed(cr, &supp))
+		audit("event=malformed_record peer=%s host=%s reason=\"%s\" "
+		    "total=%llu suppressed=%llu", l->peer,
+		    l->host ? l->host->name : "-", why,
+		    (unsigned long long)cr->c.malformed_records,
+		    (unsigned long long)supp);
+	link_close(cr, l, why, WIRE_CLOSE_PROTOCOL);
+}
+
+static void
+link_up(struct crypt *cr, struct link *l, const struct wire_hello *h)
+{
+	char		 mac[18];
+	uint16_t	 i;
+	uint64_t	 supp;
+
+	if (l->host != NULL)
+		for (i = 0; i < h->nmacs; i++)
+			if (!conf_host_allows(l->host, h->macs + 6 * i) &&
+			    link_event_allowed(cr, &supp))
+				audit("event=hello_mac_unauthorized peer=%s "
+				    "host=%s mac=%s", l->peer, l->host->name,
+				    mac_format(h->macs + 6 * i, mac));
+	l->state = L_UP;
+	l->since_ms = now_ms();
+	cr->c.links_up++;
+	if (l == cr->uplink)
+		cr->redial_ms = RECONNECT_MIN_MS;
+	audit("event=link_up peer=%s host=%s subject=\"%s\" fingerprint=%s "
+	    "tls=%s cipher=%s macs_announced=%u", l->peer,
+	    l->host ? l->host->name : "proxy", l->subject, l->fingerprint,
+	    SSL_get_version(l->ssl), SSL_get_cipher_name(l->ssl), h->nmacs);
+}
+
+static int
+link_record(struct crypt *cr, struct link *l, const struct wire_rec *r)
+{
+	struct wire_hello	 h;
+	uint16_t		 reason;
+	char			 why[128];
+	int			 rv;
+	uint8_t			 want = cr->conf.role == CONF_ROLE_HOST ?
+				    WIRE_ROLE_PROXY : WIRE_ROLE_HOST;
+
+	switch (r->type) {
+	case WIRE_HELLO:
+		if (l->state != L_HELLO) {
+			link_malformed(cr, l, "hello repeated");
+			return -1;
+		}
+		if ((rv = wire_parse_hello(r->payload, r->len, &h)) != 0) {
+			snprintf(why, sizeof(why), "bad hello: %s",
+			    wire_strerror(rv));
+			link_malformed(cr, l, why);
+			return -1;
+		}
+		if (h.role != want) {
+			link_malformed(cr, l, "hello from the wrong role");
+			return -1;
+		}
+		link_up(cr, l, &h);
+		return 0;
+	case WIRE_FRAME:
+		if (l->state != L_UP) {
+			link_malformed(cr, l, "frame before hello");
+			return -1;
+		}
+		l->rx_frames++;
+		l->rx_bytes += r->len;
+		cr->c.rx_frames++;
+		cr->c.rx_bytes += r->len;
+		fwd_from_link(cr, l, r->payload, r->len);
+		return 0;
+	case WIRE_KEEPALIVE:
+		return 0;
+	case WIRE_CLOSE:
+		if (wire_parse_close(r->payload, r->len, &reason) != 0) {
+			link_malformed(cr, l, "bad close record");
+			return -1;
+		}
+		snprintf(why, sizeof(why), "peer closed the link (code %u)",
+		    reason);
+		link_close(cr, l, why, 0);
+		return -1;
+	}
+	link_malformed(cr, l, "unknown record type");
+	return -1;
+}
+
+static void
+link_records(struct crypt *cr, struct link *l)
+{
+	struct wire_rec	 r;
+	size_t		 off = 0;
+	ssize_t		 n;
+	char		 why[128];
+
+	while (l->state != L_DEAD) {
+		n = wire_decode(l->rbuf + off, l->rlen - off, &r);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "%s", wire_strerror((int)n));
+			link_malformed(cr, l, why);
+			return;
+		}
+		off += (size_t)n;
+		if (link_record(cr, l, &r) == -1)
+			return;
+	}
+	if (off > 0 && l->state != L_DEAD) {
+		memmove(l->rbuf, l->rbuf + off, l->rlen - off);
+		l->rlen -= off;
+	}
+}
+
+static int
+link_pin_ok(const uint8_t *want, const uint8_t *got)
+{
+	return CRYPTO_memcmp(want, got, 32) == 0;
+}
+
+/* TLS is up: decide who the peer is and whether it may stay. */
+static void
+link_established(struct crypt *cr, struct link *l)
+{
+	char		 cn[256], why[384];
+	uint8_t		 digest[32], hello[WIRE_HDR_LEN + WIRE_HELLO_FIXED +
+			    6 * WIRE_HELLO_MAX_MACS];
+	ssize_t		 n;
+	uint64_t	 supp;
+	size_t		 i;
+
+	tls_identity(l->ssl, l->subject, sizeof(l->subject), cn, sizeof(cn),
+	    l->fingerprint, sizeof(l->fingerprint), digest);
+	why[0] = '\0';
+	if (cr->conf.role == CONF_ROLE_HOST) {
+		if (cr->conf.has_pin && !link_pin_ok(cr->conf.pin, digest))
+			snprintf(why, sizeof(why), "proxy certificate does "
+			    "not match the pinned sha256");
+	} else if ((l->host = conf_host_by_cn(&cr->conf, cn)) == NULL)
+		snprintf(why, sizeof(why), "no host is configured for "
+		    "certificate CN '%s'", cn);
+	else if (l->host->has_pin && !link_pin_ok(l->host->pin, digest))
+		snprintf(why, sizeof(why), "certificate of host %s does not "
+		    "match its pinned sha256", l->host->name);
+	for (i = 0; why[i] != '\0'; i++)
+		if (why[i] == '"' || why[i] < 0x20 || why[i] > 0x7e)
+			why[i] = '?';
+	if (why[0] != '\0') {
+		cr->c.peers_rejected++;
+		if (link_event_allowed(cr, &supp))
+			audit("event=peer_rejected peer=%s subject=\"%s\" "
+			    "fingerprint=%s reason=\"%s\" total=%llu "
+			    "suppressed=%llu", l->peer, l->subject,
+			    l->fingerprint, why,
+			    (unsigned long long)cr->c.peers_rejected,
+			    (unsigned long long)supp);
+		l->state = L_HELLO;	/* so the close record is sent */
+		link_close(cr, l, why, WIRE_CLOSE_UNAUTHORIZED);
+		return;
+	}
+	/* A host that redials replaces its old link at once. */
+	for (i = 0; l->host != NULL && i < cr->nlinks; i++)
+		if (cr->links[i] != l && cr->links[i]->host == l->host &&
+		    cr->links[i]->state == L_UP)
+			link_close(cr, cr->links[i], "replaced by a new link "
+			    "from the same host", WIRE_CLOSE_SHUTDOWN);
+	l->state = L_HELLO;
+	l->since_ms = now_ms();
+	if (cr->conf.role == CONF_ROLE_HOST)
+		n = wire_encode_hello(hello, sizeof(hello), WIRE_ROLE_HOST,
+		    (const uint8_t *)cr->conf.vms, cr->conf.nvms >
+		    WIRE_HELLO_MAX_MACS ? WIRE_HELLO_MAX_MACS : cr->conf.nvms);
+	else
+		n = wire_encode_hello(hello, sizeof(hello), WIRE_ROLE_PROXY,
+		    NULL, 0);
+	if (n < 0 || !link_room(l, (size_t)n)) {
+		link_close(cr, l, "cannot encode hello", 0);
+		return;
+	}
+	link_queue(l, hello, (size_t)n);
+	link_flush(cr, l);
+}
+
+void
+link_timers(struct crypt *cr, struct link *l, uint64_t now)
+{
+	uint64_t	 ka = (uint64_t)cr->conf.keepalive * 1000;
+	uint8_t		 rec[WIRE_HDR_LEN];
+	ssize_t		 n;
+
+	if (l->state == L_DEAD)
+		return;
+	if (l->state != L_UP) {
+		if (now - l->since_ms > HANDSHAKE_MS) {
+			if (l->state == L_CONNECTING)
+				link_close(cr, l, "connect timeout", 0);
+			else {
+				ERR_clear_error();
+				cr->c.handshake_failures++;
+				audit("event=tls_handshake_failed peer=%s "
+				    "reason=\"handshake timeout\"", l->peer);
+				link_close(cr, l, "handshake timeout", 0);
+			}
+		}
+		return;
+	}
+	if (now - l->last_rx_ms > 3 * ka) {
+		link_close(cr, l, "keepalive timeout", WIRE_CLOSE_TIMEOUT);
+		return;
+	}
+	if (now - l->last_tx_ms >= ka &&
+	    (n = wire_encode_keepalive(rec, sizeof(rec))) > 0 &&
+	    link_room(l, (size_t)n)) {
+		link_queue(l, rec, (size_t)n);
+		link_flush(cr, l);
+	}
+}
+
+static void
+link_peername(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN] = "?";
+	int	 port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(buf, len, "%s:%d", a, port);
+}
+
+void
+link_accept(struct crypt *cr)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 peer[64];
+	int			 fd, on = 1;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(cr->listen_fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("event=error what=accept");
+			return;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		link_peername(&ss, peer, sizeof(peer));
+		cr->c.links_accepted++;
+		if (link_new(cr, fd, peer, 0) == NULL) {
+			log_warnx("event=refused peer=%s reason=\"too many "
+			    "links\"", peer);
+			close(fd);
+		}
+	}
+}
+
+void
+link_dial(struct crypt *cr)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 peer[64];
+	int			 fd, on = 1;
+
+	if (cr->uplink != NULL || now_ms() < cr->redial_at_ms)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	if (cr->connect.family == AF_INET) {
+		struct sockaddr_in *s = (void *)&ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(cr->connect.port);
+		memcpy(&s->sin_addr, cr->connect.addr, 4);
+		sl = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (void *)&ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(cr->connect.port);
+		memcpy(&s->sin6_addr, cr->connect.addr, 16);
+		sl = sizeof(*s);
+	}
+	link_peername(&ss, peer, sizeof(peer));
+	if (cr->dialed)
+		cr->c.reconnects++;
+	cr->dialed = 1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_warn("event=error what=socket");
+		link_backoff(cr);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1 &&
+	    errno != EINPROGRESS) {
+		log_info("event=connect_failed peer=%s reason=\"%s\"", peer,
+		    strerror(errno));
+		close(fd);
+		link_backoff(cr);
+		return;
+	}
+	if ((cr->uplink = link_new(cr, fd, peer, 1)) == NULL) {
+		close(fd);
+		link_backoff(cr);
+	}
+}

@@ -1,0 +1,169 @@
+/*
+ * TLS 1.3 only, X.509 on both ends against the configured CA. Key
+ * material arrives from the monitor in memory; crypt opens no file.
+ */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypt/crypt.h"
+#include "privsep/log.h"
+
+static BIO *
+tls_bio(struct crypt *cr, int i)
+{
+	BIO	*b = BIO_new_mem_buf(cr->pem[i], (int)cr->pem_len[i]);
+
+	if (b == NULL)
+		fatalx("event=error what=tls reason=\"out of memory\"");
+	return b;
+}
+
+static void
+tls_load_cert(struct crypt *cr, SSL_CTX *ctx)
+{
+	BIO	*b = tls_bio(cr, 0);
+	X509	*x;
+
+	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1)
+		fatalx("event=error what=tls reason=\"bad certificate %s\"",
+		    cr->conf.certificate);
+	X509_free(x);
+	/* Intermediates, if the file holds a chain. */
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1)
+			fatalx("event=error what=tls reason=\"bad chain\"");
+	ERR_clear_error();
+	BIO_free(b);
+}
+
+static void
+tls_load_key(struct crypt *cr, SSL_CTX *ctx)
+{
+	BIO		*b = tls_bio(cr, 1);
+	EVP_PKEY	*k;
+
+	if ((k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL ||
+	    SSL_CTX_use_PrivateKey(ctx, k) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		fatalx("event=error what=tls reason=\"bad key %s or it does "
+		    "not match the certificate\"", cr->conf.key);
+	EVP_PKEY_free(k);
+	BIO_free(b);
+}
+
+static void
+tls_load_ca(struct crypt *cr, SSL_CTX *ctx)
+{
+	BIO		*b = tls_bio(cr, 2);
+	X509_STORE	*st = SSL_CTX_get_cert_store(ctx);
+	X509		*x;
+	int		 n = 0;
+
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(st, x) != 1)
+			fatalx("event=error what=tls reason=\"bad CA\"");
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (n == 0)
+		fatalx("event=error what=tls reason=\"no CA certificate in "
+		    "%s\"", cr->conf.ca);
+}
+
+SSL_CTX *
+tls_ctx(struct crypt *cr)
+{
+	SSL_CTX	*ctx;
+	SSL	*probe;
+	int	 host = cr->conf.role == CONF_ROLE_HOST, i;
+
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS |
+	    OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1)
+		fatalx("event=error what=tls reason=\"init\"");
+	ctx = SSL_CTX_new(host ? TLS_client_method() : TLS_server_method());
+	if (ctx == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
+		fatalx("event=error what=tls reason=\"context\"");
+	tls_load_cert(cr, ctx);
+	tls_load_key(cr, ctx);
+	tls_load_ca(cr, ctx);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* No resumption: every link proves its certificate afresh. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (!host)
+		SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* Load whatever OpenSSL loads lazily while files are still there. */
+	if ((probe = SSL_new(ctx)) == NULL)
+		fatalx("event=error what=tls reason=\"probe\"");
+	SSL_free(probe);
+	for (i = 0; i < 3; i++) {
+		explicit_bzero(cr->pem[i], cr->pem_len[i]);
+		free(cr->pem[i]);
+		cr->pem[i] = NULL;
+	}
+	return ctx;
+}
+
+void
+tls_identity(SSL *ssl, char *subject, size_t slen, char *cn, size_t cnlen,
+    char *fp, size_t fplen, uint8_t digest[32])
+{
+	X509		*x = SSL_get0_peer_certificate(ssl);
+	unsigned int	 dlen = 0, i;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+
+	subject[0] = cn[0] = fp[0] = '\0';
+	memset(digest, 0, 32);
+	if (x == NULL)
+		return;
+	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)slen);
+	for (i = 0; subject[i] != '\0'; i++)
+		if (subject[i] == '"' || subject[i] < 0x20 || subject[i] > 0x7e)
+			subject[i] = '?';
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, (int)cnlen) < 0)
+		cn[0] = '\0';
+	if (X509_digest(x, EVP_sha256(), md, &dlen) == 1 && dlen == 32) {
+		memcpy(digest, md, 32);
+		for (i = 0; i < 32 && 2 * i + 2 < fplen; i++)
+			snprintf(fp + 2 * i, 3, "%02x", md[i]);
+	}
+}
+
+/* Why a handshake failed, in words an operator can act on. */
+void
+tls_reason(SSL *ssl, int ret, char *buf, size_t len)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	long		 vr = SSL_get_verify_result(ssl);
+	char		 es[256];
+	size_t		 i;
+
+	if (e != 0)
+		ERR_error_string_n(e, es, sizeof(es));
+	else if (SSL_get_error(ssl, ret) == SSL_ERROR_SYSCALL)
+		snprintf(es, sizeof(es), "connection closed during handshake");
+	else
+		snprintf(es, sizeof(es), "handshake failed");
+	if (vr != X509_V_OK)
+		snprintf(buf, len, "%s (certificate: %s)", es,
+		    X509_verify_cert_error_string(vr));
+	else
+		snprintf(buf, len, "%s", es);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '"')
+			buf[i] = '\'';
+	ERR_clear_error();
+}

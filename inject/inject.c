@@ -1,0 +1,238 @@
+/*
+ * The inject worker: opens an AF_PACKET socket with PACKET_VNET_HDR
+ * while it holds CAP_NET_RAW, drops everything, then writes the frames
+ * crypt hands it. Each frame goes out with a virtio-net header so the
+ * kernel segments GSO super-frames and completes partial checksums
+ * (lib/offload.c decides how); a frame that cannot be sent is counted
+ * under its reason, never dropped silently.
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/offload.h"
+#include "lib/ratelim.h"
+#include "privsep/log.h"
+#include "privsep/privsep.h"
+#include "privsep/worker.h"
+
+#define SEG_MAX		64	/* userspace fallback: segments per frame */
+
+struct inject {
+	struct conf	 conf;
+	int		 fd;
+	size_t		 mtu;
+	struct ratelim	 rl;
+	uint64_t	 frames, batches, sent, gso, segmented;
+	uint64_t	 drop_parse, drop_oversize, drop_send, drop_msgsize;
+};
+
+static struct inject	 inj;
+static uint8_t		 rxbuf[MSG_MAX];
+static uint8_t		 segbuf[SEG_MAX * (VNET_ETH_HLEN + 8 + 65536)];
+
+static const struct worker_stat inject_stats[] = {
+	{ "frames", &inj.frames },
+	{ "batches", &inj.batches },
+	{ "sent", &inj.sent },
+	{ "gso", &inj.gso },
+	{ "segmented", &inj.segmented },
+	{ "drop_parse", &inj.drop_parse },
+	{ "drop_oversize", &inj.drop_oversize },
+	{ "drop_msgsize", &inj.drop_msgsize },
+	{ "drop_send", &inj.drop_send },
+};
+
+static void
+priv_open_packet(struct inject *ij)
+{
+	struct sockaddr_ll	 sll;
+	struct ifreq		 ifr;
+	int			 on = 1, sz = 4 * 1024 * 1024;
+	unsigned		 idx;
+
+	if ((idx = if_nametoindex(ij->conf.interface)) == 0)
+		fatal("event=error what=interface name=%s", ij->conf.interface);
+	/* Protocol 0: this socket only sends, it never receives. */
+	if ((ij->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1)
+		fatal("event=error what=packet_socket");
+	if (setsockopt(ij->fd, SOL_PACKET, PACKET_VNET_HDR, &on,
+	    sizeof(on)) == -1)
+		fatal("event=error what=packet_vnet_hdr");
+	(void)setsockopt(ij->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)idx;
+	sll.sll_protocol = 0;
+	if (bind(ij->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		fatal("event=error what=packet_bind interface=%s",
+		    ij->conf.interface);
+	ij->mtu = ij->conf.mtu;
+	if (ij->mtu == 0) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+		    ij->conf.interface);
+		if (ioctl(ij->fd, SIOCGIFMTU, &ifr) == -1)
+			fatal("event=error what=mtu interface=%s",
+			    ij->conf.interface);
+		ij->mtu = (size_t)ifr.ifr_mtu;
+	}
+}
+
+static void
+inject_drop(struct inject *ij, uint64_t *ctr, const char *reason, size_t len)
+{
+	uint64_t	 supp;
+
+	(*ctr)++;
+	if (ratelim_allow(&ij->rl, now_ms(), &supp))
+		log_warnx("event=drop reason=%s len=%zu mtu=%zu total=%llu "
+		    "suppressed=%llu", reason, len, ij->mtu,
+		    (unsigned long long)*ctr, (unsigned long long)supp);
+}
+
+static int
+inject_send(struct inject *ij, struct virtio_net_hdr *vh, const uint8_t *f,
+    size_t len)
+{
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+
+	iov[0].iov_base = vh;
+	iov[0].iov_len = sizeof(*vh);
+	iov[1].iov_base = (void *)(uintptr_t)f;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	return sendmsg(ij->fd, &mh, 0) == -1 ? -1 : 0;
+}
+
+/* The kernel refused a GSO frame: segment it here instead. */
+static void
+inject_segmented(struct inject *ij, const uint8_t *f, size_t len,
+    const struct virtio_net_hdr *vh)
+{
+	struct virtio_net_hdr	 none;
+	size_t			 lens[SEG_MAX], nseg, i, off = 0;
+
+	if (offload_segment(f, len, vh, segbuf, sizeof(segbuf), lens, SEG_MAX,
+	    &nseg) != OFFLOAD_OK) {
+		inject_drop(ij, &ij->drop_oversize, "unsegmentable", len);
+		return;
+	}
+	memset(&none, 0, sizeof(none));
+	for (i = 0; i < nseg; i++) {
+		if (inject_send(ij, &none, segbuf + off, lens[i]) == -1)
+			inject_drop(ij, &ij->drop_send, "send", lens[i]);
+		off += lens[i];
+	}
+	ij->segmented++;
+}
+
+static void
+inject_frame(struct inject *ij, uint8_t *f, size_t len)
+{
+	struct virtio_net_hdr	 vh;
+	size_t			 out;
+	int			 rv;
+
+	ij->frames++;
+	if ((rv = offload_prepare(f, len, ij->mtu, &vh, &out)) != OFFLOAD_OK) {
+		if (rv == -OFFLOAD_E_PARSE)
+			inject_drop(ij, &ij->drop_parse, "parse", len);
+		else
+			inject_drop(ij, &ij->drop_oversize, "oversize", len);
+		return;
+	}
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		ij->gso++;
+	if (inject_send(ij, &vh, f, out) == 0) {
+		ij->sent++;
+		return;
+	}
+	if (errno == EINVAL && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		inject_segmented(ij, f, out, &vh);
+	else if (errno == EMSGSIZE)
+		inject_drop(ij, &ij->drop_msgsize, "emsgsize", out);
+	else
+		inject_drop(ij, &ij->drop_send, "send", out);
+}
+
+static void
+inject_data(struct inject *ij, struct msg_chan *chan)
+{
+	struct msg	 m;
+	const uint8_t	*f;
+	size_t		 off, len;
+	int		 rv, k;
+
+	for (k = 0; k < 64; k++) {
+		rv = msg_recv(FD_DATA_A, chan, rxbuf, &m);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (rv == 0 || rv == -1)
+			fatal("event=error what=data_channel");
+		if (rv <= -2)
+			fatalx("event=error what=data_channel reason=\"%s\"",
+			    msg_strerror(-(rv + 2)));
+		ij->batches++;
+		off = 0;
+		/* The batch is ours: fix frames in place, no copy. */
+		while (batch_next(m.payload, m.len, &off, &f, &len))
+			inject_frame(ij, (uint8_t *)(uintptr_t)f, len);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct msg_chan	 ctl, data;
+	struct pollfd	 pfd[2];
+	struct drop_req	 dr;
+
+	worker_init(argc, argv, "inject");
+	msg_chan_init(&ctl, "monitor", msg_tab_inject_ctl,
+	    msg_tab_inject_ctl_n);
+	msg_chan_init(&data, "crypt", msg_tab_frames, msg_tab_frames_n);
+	worker_setup(&ctl, &inj.conf, NULL, NULL);
+	ratelim_init(&inj.rl, 5, 1000);
+
+	priv_open_packet(&inj);
+	memset(&dr, 0, sizeof(dr));
+	dr.user = inj.conf.user;
+	dr.chroot = inj.conf.chroot;
+	dr.nofile = 16;
+	privsep_drop(&dr);
+	worker_ready();
+
+	pfd[0].fd = FD_MONITOR;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = FD_DATA_A;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents && worker_ctl(&ctl, inject_stats,
+		    sizeof(inject_stats) / sizeof(inject_stats[0])) == -1)
+			break;
+		if (pfd[1].revents)
+			inject_data(&inj, &data);
+	}
+	close(inj.fd);
+	conf_free(&inj.conf);
+	return 0;
+}
