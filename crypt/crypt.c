@@ -185,6 +185,7 @@ main(int argc, char *argv[])
 	dr.user = cr.conf.user;
 	dr.chroot = cr.conf.chroot;
 	dr.nofile = CRYPT_MAXLINKS + 16;
+	dr.sandbox = SANDBOX_CRYPT;
 	privsep_drop(&dr);
 	worker_ready();
 

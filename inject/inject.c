@@ -213,6 +213,7 @@ main(int argc, char *argv[])
 	dr.user = inj.conf.user;
 	dr.chroot = inj.conf.chroot;
 	dr.nofile = 16;
+	dr.sandbox = SANDBOX_INJECT;
 	privsep_drop(&dr);
 	worker_ready();
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,6 +51,34 @@ monitor_channels(struct monitor *m)
 	m->w[W_INJECT].data[0] = ci[1];
 	m->w[W_INJECT].ndata = 1;
 	return 0;
+}
+
+/*
+ * What restarting a worker needs, and nothing else: fork and exec need
+ * no capability; the worker's starting set (CAP_NET_RAW, CAP_SYS_CHROOT,
+ * CAP_SETUID, CAP_SETGID) must be in ours to be passed on; CAP_SETPCAP
+ * empties the worker's bounding set; CAP_KILL signals workers, which
+ * run as another user.
+ */
+static const unsigned monitor_caps[] = {
+	CAP_KILL, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+	CAP_SYS_CHROOT,
+};
+
+static void
+monitor_confine(void)
+{
+	size_t	 i;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (i = 0; i < sizeof(monitor_caps) / sizeof(monitor_caps[0]); i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+		    CAPNG_BOUNDING_SET, monitor_caps[i]) == -1)
+			fatalx("capabilities: cannot stage %u", monitor_caps[i]);
+	if (capng_apply(CAPNG_SELECT_BOTH) == -1)
+		fatalx("capabilities: cannot drop");
+	if (sandbox_apply(SANDBOX_MONITOR) == -1)
+		fatalx("seccomp: cannot load the monitor's filter");
 }
 
 static int
@@ -192,6 +221,8 @@ main(int argc, char *argv[])
 	supervise_init(&m);
 	if (setup_sockets(&m) == -1 || monitor_channels(&m) == -1)
 		fatal("setup");
+	/* Every privileged open is done: keep only what restarts need. */
+	monitor_confine();
 	audit("event=start version=%s role=%s config=%s interface=%s",
 	    VNET_VERSION, m.conf.role == CONF_ROLE_HOST ? "host" : "proxy",
 	    file, m.conf.interface);

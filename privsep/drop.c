@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "privsep/log.h"
@@ -121,6 +122,13 @@ privsep_drop(const struct drop_req *req)
 	if (privsep_check_chroot(req->chroot, &why) == -1)
 		fatalx("drop: chroot %s: %s", req->chroot, why);
 
+	/*
+	 * Load what libc reads lazily while the files are still there:
+	 * the first gmtime() (OpenSSL's certificate time checks) reads
+	 * /etc/localtime.
+	 */
+	tzset();
+
 	if (chroot(req->chroot) == -1)
 		fatal("drop: chroot %s", req->chroot);
 	if (chdir("/") == -1)
@@ -136,4 +144,7 @@ privsep_drop(const struct drop_req *req)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("drop: no_new_privs");
 	drop_rlimits(req->nofile);
+	if (sandbox_apply(req->sandbox) == -1)
+		fatalx("drop: seccomp filter for %s",
+		    sandbox_name(req->sandbox));
 }

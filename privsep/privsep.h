@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include "privsep/sandbox.h"
+
 struct spawn_req {
 	const char	*path;		/* worker executable */
 	const char	*argv0;		/* its name in ps(1) */
@@ -28,6 +30,7 @@ struct drop_req {
 	const char	*user;		/* unprivileged user to become */
 	const char	*chroot;	/* empty directory owned by root */
 	unsigned	 nofile;	/* RLIMIT_NOFILE after the drop */
+	enum sandbox_role sandbox;	/* seccomp allow-list to apply last */
 };
 
 /*
@@ -40,7 +43,8 @@ int	 privsep_check_chroot(const char *dir, const char **why);
 /*
  * Called by every worker after its privileged opens: chroot, chdir,
  * setgroups, setresgid, setresuid, verify the old ids cannot come back,
- * clear every capability set, no_new_privs, resource limits. Any
+ * clear every capability set, no_new_privs, resource limits, then the
+ * role's seccomp filter. Any
  * failure is fatal: a worker never runs half-dropped.
  */
 void	 privsep_drop(const struct drop_req *req);

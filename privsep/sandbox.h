@@ -1,0 +1,22 @@
+/*
+ * seccomp allow-lists, one per process role (libseccomp, default
+ * action: kill the process). A debug build (make SECCOMP_DEBUG=1)
+ * traps instead, logs the syscall's name and lets it fail with ENOSYS,
+ * so a gap in a list shows up at once.
+ */
+#ifndef VNET_PRIVSEP_SANDBOX_H
+#define VNET_PRIVSEP_SANDBOX_H
+
+enum sandbox_role {
+	SANDBOX_NONE = 0,
+	SANDBOX_MONITOR,
+	SANDBOX_CAPTURE,
+	SANDBOX_CRYPT,
+	SANDBOX_INJECT,
+};
+
+/* Install the role's filter. Returns 0, or -1 (the caller is fatal). */
+int	 sandbox_apply(enum sandbox_role role);
+const char *sandbox_name(enum sandbox_role role);
+
+#endif
