@@ -13,7 +13,7 @@ enum worker_id { W_CAPTURE, W_CRYPT, W_INJECT, W_COUNT };
 struct worker {
 	const char	*name;		/* "capture" */
 	const char	*exe;		/* "vnet-capture" */
-	unsigned	 caps[4];	/* capabilities it starts with */
+	const unsigned	*caps;		/* capabilities it starts with */
 	size_t		 ncaps;
 	int		 data[2];	/* its data channel ends (kept here) */
 	int		 ndata;

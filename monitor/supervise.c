@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -41,16 +39,11 @@ supervise_init(struct monitor *m)
 {
 	static const struct {
 		const char *name, *exe;
-		unsigned caps[4];
-		size_t ncaps;
+		enum sandbox_role role;
 	} spec[W_COUNT] = {
-		/* Raw sockets for the open; the rest only to confine itself. */
-		[W_CAPTURE] = { "capture", "vnet-capture",
-		    { CAP_NET_RAW, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 4 },
-		[W_CRYPT] = { "crypt", "vnet-crypt",
-		    { CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 3 },
-		[W_INJECT] = { "inject", "vnet-inject",
-		    { CAP_NET_RAW, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID }, 4 },
+		[W_CAPTURE] = { "capture", "vnet-capture", SANDBOX_CAPTURE },
+		[W_CRYPT] = { "crypt", "vnet-crypt", SANDBOX_CRYPT },
+		[W_INJECT] = { "inject", "vnet-inject", SANDBOX_INJECT },
 	};
 	int	 i;
 
@@ -60,8 +53,7 @@ supervise_init(struct monitor *m)
 		memset(w, 0, sizeof(*w));
 		w->name = spec[i].name;
 		w->exe = spec[i].exe;
-		memcpy(w->caps, spec[i].caps, sizeof(w->caps));
-		w->ncaps = spec[i].ncaps;
+		w->caps = privsep_worker_caps(spec[i].role, &w->ncaps);
 		w->ctl = -1;
 		w->pid = -1;
 		w->backoff_ms = BACKOFF_MIN_MS;

@@ -26,6 +26,13 @@ struct spawn_req {
  */
 pid_t	 privsep_spawn(const struct spawn_req *req);
 
+/*
+ * In a child about to exec a worker (and in tests reproducing one):
+ * empty the bounding set and keep exactly caps, passed on by exec.
+ */
+int	 privsep_startcaps(const unsigned *caps, size_t ncaps);
+const unsigned *privsep_worker_caps(enum sandbox_role role, size_t *n);
+
 struct drop_req {
 	const char	*user;		/* unprivileged user to become */
 	const char	*chroot;	/* empty directory owned by root */

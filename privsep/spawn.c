@@ -15,6 +15,31 @@
 
 #define SPAWN_MAXFDS	4
 
+/*
+ * What each worker starts with: CAP_NET_RAW only for the raw socket
+ * open, the rest only so that it can confine itself.
+ */
+const unsigned *
+privsep_worker_caps(enum sandbox_role role, size_t *n)
+{
+	static const unsigned raw[] = {
+		CAP_NET_RAW, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID,
+	};
+
+	switch (role) {
+	case SANDBOX_CAPTURE:
+	case SANDBOX_INJECT:
+		*n = 4;
+		return raw;
+	case SANDBOX_CRYPT:
+		*n = 3;
+		return raw + 1;
+	default:
+		*n = 0;
+		return NULL;
+	}
+}
+
 const char *
 privsep_libexecdir(const char *override)
 {
@@ -49,8 +74,8 @@ spawn_fds(const int *fds, int nfds)
  * inheritable set carries caps across exec; the bounding set must be
  * emptied while we still hold CAP_SETPCAP, which is then dropped.
  */
-static int
-spawn_caps(const unsigned *caps, size_t ncaps)
+int
+privsep_startcaps(const unsigned *caps, size_t ncaps)
 {
 	size_t	 i;
 
@@ -87,7 +112,7 @@ spawn_child(const struct spawn_req *req)
 		    strerror(errno));
 		_exit(126);
 	}
-	if (spawn_caps(req->caps, req->ncaps) == -1) {
+	if (privsep_startcaps(req->caps, req->ncaps) == -1) {
 		dprintf(2, "vnetd: %s: capabilities: %s\n", req->argv0,
 		    strerror(errno));
 		_exit(126);

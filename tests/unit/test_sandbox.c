@@ -1,0 +1,353 @@
+/*
+ * Escape tests. For each worker role a child process starts as that
+ * worker starts (privsep_startcaps with the role's capabilities, its
+ * privileged opens), calls the very privsep_drop() the worker calls,
+ * with the role's seccomp policy, and then tries one forbidden thing:
+ * it must die by SIGSYS. Another child does what the worker really
+ * needs, which must all succeed. Every child first moves into a network
+ * namespace of its own, so nothing here touches the machine's network.
+ * Needs root (it changes ids and opens raw sockets).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "privsep/msg.h"
+#include "privsep/privsep.h"
+
+static char	 chrootdir[] = "/tmp/vnet-sandbox-XXXXXX";
+static uint8_t	 rxbuf[MSG_MAX];
+
+/* What a worker has open when it drops: channels and its own sockets. */
+struct opened {
+	int	 chan[2];	/* a control channel */
+	int	 packet;	/* capture/inject: raw socket */
+	int	 listener;	/* crypt: listening TCP socket on 127.0.0.1 */
+	int	 unixsock;	/* an unconnected UNIX socket (for escapes) */
+	struct sockaddr_in laddr;
+};
+
+static void
+lo_up(void)
+{
+	struct ifreq	 ifr;
+	int		 s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (s == -1 || ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		_exit(90);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1)
+		_exit(91);
+	close(s);
+}
+
+/* In the child: become a worker of this role, up to and with the drop. */
+static void
+become(enum sandbox_role role, struct opened *o)
+{
+	struct drop_req	 dr;
+	const unsigned	*caps;
+	size_t		 ncaps;
+	socklen_t	 sl = sizeof(o->laddr);
+
+	if (unshare(CLONE_NEWNET) == -1)
+		_exit(92);
+	lo_up();
+	caps = privsep_worker_caps(role, &ncaps);
+	if (privsep_startcaps(caps, ncaps) == -1)
+		_exit(93);
+	if (msg_socketpair(o->chan) == -1)
+		_exit(94);
+	o->packet = o->listener = -1;
+	if ((o->unixsock = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		_exit(95);
+	if (role != SANDBOX_CRYPT &&
+	    (o->packet = socket(AF_PACKET, SOCK_RAW, 0)) == -1)
+		_exit(96);
+	if (role == SANDBOX_CRYPT) {
+		memset(&o->laddr, 0, sizeof(o->laddr));
+		o->laddr.sin_family = AF_INET;
+		o->laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((o->listener = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+		    bind(o->listener, (struct sockaddr *)&o->laddr,
+		    sizeof(o->laddr)) == -1 || listen(o->listener, 4) == -1 ||
+		    getsockname(o->listener, (struct sockaddr *)&o->laddr,
+		    &sl) == -1)
+			_exit(97);
+	}
+	memset(&dr, 0, sizeof(dr));
+	dr.user = "nobody";
+	dr.chroot = chrootdir;
+	dr.nofile = 64;
+	dr.sandbox = role;
+	privsep_drop(&dr);
+}
+
+enum escape {
+	E_OPEN, E_PACKET, E_NETLINK, E_INET, E_EXECVE, E_PTRACE,
+	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_MAX
+};
+
+static const char *const escape_names[E_MAX] = {
+	"open(/etc/passwd)", "socket(AF_PACKET)", "socket(AF_NETLINK)",
+	"socket(AF_INET)", "execve", "ptrace", "mprotect(PROT_EXEC)",
+	"mmap(PROT_EXEC)", "connect(UNIX socket)",
+};
+
+static void
+attempt(enum escape e, struct opened *o)
+{
+	struct sockaddr_un	 sun;
+	char			*argv[] = { (char *)"true", NULL };
+	void			*p;
+
+	switch (e) {
+	case E_OPEN:
+		(void)open("/etc/passwd", O_RDONLY);
+		break;
+	case E_PACKET:
+		(void)socket(AF_PACKET, SOCK_RAW, 0);
+		break;
+	case E_NETLINK:
+		(void)socket(AF_NETLINK, SOCK_RAW, 0);
+		break;
+	case E_INET:
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+		break;
+	case E_EXECVE:
+		(void)execve("/bin/true", argv, NULL);
+		break;
+	case E_PTRACE:
+		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		break;
+	case E_MPROTECT_EXEC:
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		(void)mprotect(p, 4096, PROT_READ | PROT_EXEC);
+		break;
+	case E_MMAP_EXEC:
+		(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case E_UNIX_CONNECT:
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, "/run/vnet-no-such.sock");
+		(void)connect(o->unixsock, (struct sockaddr *)&sun, sizeof(sun));
+		break;
+	default:
+		break;
+	}
+	/* Still alive: the escape worked. */
+	_exit(0);
+}
+
+/* Run fn in a child as ROLE; return its wait status. */
+static int
+in_child(enum sandbox_role role, int escape, int (*fn)(struct opened *))
+{
+	struct opened	 o;
+	pid_t		 pid;
+	int		 st;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		become(role, &o);
+		if (fn != NULL)
+			_exit(fn(&o));
+		attempt((enum escape)escape, &o);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void
+check_escapes(enum sandbox_role role)
+{
+	int	 e, st;
+
+	for (e = 0; e < E_MAX; e++) {
+		/* crypt may open TCP sockets: that one is not an escape. */
+		if (role == SANDBOX_CRYPT && e == E_INET)
+			continue;
+		st = in_child(role, e, NULL);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("%s: %s was not killed by SIGSYS (status "
+			    "0x%x: %s %d)", sandbox_name(role),
+			    escape_names[e], st, WIFSIGNALED(st) ? "signal" :
+			    "exit", WIFSIGNALED(st) ? WTERMSIG(st) :
+			    WEXITSTATUS(st));
+	}
+}
+
+/* The channel and memory operations every worker lives on. */
+static int
+needs_common(struct opened *o)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	struct pollfd	 pfd = { .fd = o->chan[1], .events = POLLIN };
+	struct timespec	 ts;
+	void		*p, *big;
+
+	msg_chan_init(&c, "t", msg_tab_monitor_from_worker,
+	    msg_tab_monitor_from_worker_n);
+	if (msg_send(o->chan[0], MSG_READY, NULL, 0) == -1)
+		return 10;
+	if (poll(&pfd, 1, 1000) != 1 || msg_recv(o->chan[1], &c, rxbuf, &m)
+	    != 1 || m.type != MSG_READY)
+		return 11;
+	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 12;
+	memset(p, 1, 1 << 20);
+	munmap(p, 1 << 20);
+	if ((big = malloc(8 << 20)) == NULL)
+		return 13;
+	free(big);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 14;
+	return 0;
+}
+
+static int
+needs_capture(struct opened *o)
+{
+	struct tpacket_stats_v3	 st;
+	socklen_t		 sl = sizeof(st);
+
+	if (getsockopt(o->packet, SOL_PACKET, PACKET_STATISTICS, &st,
+	    &sl) == -1)
+		return 20;
+	return needs_common(o);
+}
+
+static int
+needs_inject(struct opened *o)
+{
+	return needs_common(o);
+}
+
+static int
+needs_crypt(struct opened *o)
+{
+	struct sockaddr_in6	 a6;
+	uint8_t			 rnd[16];
+	int			 s, s6, a, on = 1, err;
+	socklen_t		 sl = sizeof(err);
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return 30;
+	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		return 31;
+	if (connect(s, (struct sockaddr *)&o->laddr, sizeof(o->laddr)) == -1 &&
+	    errno != EINPROGRESS)
+		return 32;
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		return 33;
+	if ((a = accept4(o->listener, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return 34;
+	if (write(a, "x", 1) != 1)
+		return 35;
+	/* IPv6 sockets too (the connect itself may fail here: no route). */
+	if ((s6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
+		return 36;
+	memset(&a6, 0, sizeof(a6));
+	a6.sin6_family = AF_INET6;
+	a6.sin6_port = htons(9);
+	a6.sin6_addr = in6addr_loopback;
+	(void)connect(s6, (struct sockaddr *)&a6, sizeof(a6));
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return 37;
+	close(a);
+	close(s);
+	close(s6);
+	return needs_common(o);
+}
+
+static void
+check_needs(enum sandbox_role role, int (*fn)(struct opened *))
+{
+	int	 st = in_child(role, -1, fn);
+
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("%s: what the worker needs failed (status 0x%x: %s "
+		    "%d)", sandbox_name(role), st, WIFSIGNALED(st) ?
+		    "signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) :
+		    WEXITSTATUS(st));
+}
+
+static void test_capture_escapes(void **s) { (void)s; check_escapes(SANDBOX_CAPTURE); }
+static void test_crypt_escapes(void **s) { (void)s; check_escapes(SANDBOX_CRYPT); }
+static void test_inject_escapes(void **s) { (void)s; check_escapes(SANDBOX_INJECT); }
+static void test_capture_needs(void **s) { (void)s; check_needs(SANDBOX_CAPTURE, needs_capture); }
+static void test_crypt_needs(void **s) { (void)s; check_needs(SANDBOX_CRYPT, needs_crypt); }
+static void test_inject_needs(void **s) { (void)s; check_needs(SANDBOX_INJECT, needs_inject); }
+
+static int
+setup(void **s)
+{
+	(void)s;
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_sandbox: must run as root (it changes "
+		    "ids, opens raw sockets and makes network namespaces)\n");
+		return -1;
+	}
+	if (mkdtemp(chrootdir) == NULL || chmod(chrootdir, 0755) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **s)
+{
+	(void)s;
+	return rmdir(chrootdir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_capture_escapes),
+		cmocka_unit_test(test_crypt_escapes),
+		cmocka_unit_test(test_inject_escapes),
+		cmocka_unit_test(test_capture_needs),
+		cmocka_unit_test(test_crypt_needs),
+		cmocka_unit_test(test_inject_needs),
+	};
+
+	return cmocka_run_group_tests_name("sandbox", tests, setup, teardown);
+}
