@@ -6,6 +6,7 @@
 #include <cap-ng.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
@@ -77,6 +78,25 @@ drop_verify_ids(uid_t uid, gid_t gid)
 		fatalx("drop: could regain uid 0");
 }
 
+/*
+ * The monitor's stdio (a log file with -d, a terminal) must not follow
+ * a worker into its chroot: point 0, 1 and 2 at /dev/null. Workers log
+ * through their channel to the monitor.
+ */
+static void
+drop_stdio(void)
+{
+	int	 fd, i;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("drop: /dev/null");
+	for (i = 0; i <= 2; i++)
+		if (fd != i && dup2(fd, i) == -1)
+			fatal("drop: stdio");
+	if (fd > 2)
+		close(fd);
+}
+
 static void
 drop_caps(void)
 {
@@ -128,6 +148,7 @@ privsep_drop(const struct drop_req *req)
 	 * /etc/localtime.
 	 */
 	tzset();
+	drop_stdio();
 
 	if (chroot(req->chroot) == -1)
 		fatal("drop: chroot %s", req->chroot);
