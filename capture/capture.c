@@ -173,7 +173,7 @@ main(int argc, char *argv[])
 	pfd[0].events = POLLIN;
 	pfd[1].fd = pcap_get_selectable_fd(cap.pcap);
 	pfd[1].events = POLLIN;
-	for (;;) {
+	while (!worker_quit) {
 		if (poll(pfd, 2, 1000) == -1) {
 			if (errno == EINTR)
 				continue;

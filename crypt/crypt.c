@@ -118,7 +118,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 	size_t	 k;
 	uint64_t now;
 
-	for (;;) {
+	while (!worker_quit) {
 		if (cr.conf.role == CONF_ROLE_HOST)
 			link_dial(&cr);
 		n = crypt_pollset();

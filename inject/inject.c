@@ -221,7 +221,7 @@ main(int argc, char *argv[])
 	pfd[0].events = POLLIN;
 	pfd[1].fd = FD_DATA_A;
 	pfd[1].events = POLLIN;
-	for (;;) {
+	while (!worker_quit) {
 		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -12,6 +12,14 @@
 #include "privsep/worker.h"
 
 static uint8_t	 ctlbuf[MSG_MAX];
+volatile sig_atomic_t worker_quit;
+
+static void
+worker_sighdlr(int sig)
+{
+	(void)sig;
+	worker_quit = 1;
+}
 
 uint64_t
 now_ms(void)
@@ -25,7 +33,8 @@ now_ms(void)
 void
 worker_init(int argc, char *argv[], const char *role)
 {
-	int	 ch;
+	struct sigaction sa;
+	int		 ch;
 
 	log_init_worker(FD_MONITOR, role);
 	while ((ch = getopt(argc, argv, "v")) != -1) {
@@ -35,6 +44,12 @@ worker_init(int argc, char *argv[], const char *role)
 			fatalx("usage: %s [-v]", role);
 	}
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM ends the main loop (no SA_RESTART: poll returns). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_sighdlr;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
 	/* Started by hand, not by vnetd: there is no channel to talk on. */
 	if (fcntl(FD_MONITOR, F_GETFD) == -1) {
 		dprintf(2, "vnet-%s: run by vnetd(8), not by hand\n", role);
@@ -52,6 +67,8 @@ worker_setup(struct msg_chan *chan, struct conf *c,
 	int			 rv, haveconf = 0;
 
 	for (;;) {
+		if (worker_quit)
+			exit(0);
 		if (poll(&pfd, 1, -1) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -2,6 +2,7 @@
 #ifndef VNET_PRIVSEP_WORKER_H
 #define VNET_PRIVSEP_WORKER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,9 @@ struct worker_stat {
 	const char	*name;
 	uint64_t	*value;
 };
+
+/* Set by SIGTERM/SIGINT: leave the main loop, free, exit 0. */
+extern volatile sig_atomic_t worker_quit;
 
 /* Parse -v, set up logging through the monitor. */
 void	 worker_init(int argc, char *argv[], const char *role);
