@@ -28,6 +28,10 @@ static const int sys_worker[] = {
 	NR(clock_gettime), NR(gettimeofday), NR(time), NR(getpid),
 	NR(rt_sigreturn), NR(rt_sigprocmask), NR(restart_syscall),
 	NR(exit), NR(exit_group),
+#ifdef VNET_SANITIZE
+	/* The ASan runtime sets up an alternate signal stack as it goes. */
+	NR(sigaltstack),
+#endif
 };
 
 /*
@@ -49,7 +53,7 @@ static const int sys_monitor[] = {
 	NR(getrandom), NR(clock_gettime), NR(clock_nanosleep), NR(nanosleep),
 	NR(gettimeofday), NR(time), NR(sysinfo),
 	NR(rt_sigaction), NR(rt_sigprocmask), NR(rt_sigreturn),
-	NR(signalfd4), NR(eventfd2), NR(restart_syscall),
+	NR(signalfd4), NR(eventfd2), NR(restart_syscall), NR(sigaltstack),
 	NR(poll), NR(ppoll), NR(epoll_create1), NR(epoll_ctl), NR(epoll_wait),
 	NR(socket), NR(socketpair), NR(connect), NR(bind), NR(listen),
 	NR(accept4), NR(getsockname), NR(getpeername), NR(setsockopt),
@@ -137,9 +141,10 @@ sandbox_trap(int sig, siginfo_t *si, void *vctx)
 	snprintf(line, sizeof(line), "event=seccomp_trap syscall=%s nr=%d",
 	    name != NULL ? name : "?", si->si_syscall);
 	free(name);
-	(void)msg_send_log(FD_MONITOR, LOG_ERR, LOGC_AUDIT, line);
-	dprintf(2, "%s %s\n", log_role(), line);
 	uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+	(void)msg_send_log(FD_MONITOR, LOG_ERR, LOGC_AUDIT, line);
+	if (write(2, line, strlen(line)) == -1 || write(2, "\n", 1) == -1)
+		return;
 }
 
 static uint32_t
@@ -192,11 +197,17 @@ sandbox_apply(enum sandbox_role role)
 		if (sandbox_add(ctx, sys_worker, N(sys_worker)) == -1 ||
 		    sandbox_noexec(ctx) == -1)
 			goto out;
-		/* capture reads the kernel's drop counters, nothing else. */
-		if (role == SANDBOX_CAPTURE && seccomp_rule_add(ctx,
+		/*
+		 * capture reads the kernel's drop counters, and pcap_close()
+		 * takes its receive ring down at exit; nothing else.
+		 */
+		if (role == SANDBOX_CAPTURE && (seccomp_rule_add(ctx,
 		    SCMP_ACT_ALLOW, NR(getsockopt), 2,
 		    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET, 0),
-		    SCMP_A2(SCMP_CMP_EQ, PACKET_STATISTICS, 0)) < 0)
+		    SCMP_A2(SCMP_CMP_EQ, PACKET_STATISTICS, 0)) < 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(setsockopt), 2,
+		    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET, 0),
+		    SCMP_A2(SCMP_CMP_EQ, PACKET_RX_RING, 0)) < 0))
 			goto out;
 		if (role == SANDBOX_INJECT &&
 		    sandbox_add(ctx, sys_inject, N(sys_inject)) == -1)
