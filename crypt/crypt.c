@@ -28,7 +28,8 @@ static const struct worker_stat crypt_stats[] = {
 	S(reconnects), S(handshake_failures), S(peers_rejected),
 	S(malformed_records), S(drop_mac_unauthorized), S(drop_no_link),
 	S(drop_congested), S(drop_inject_full), S(drop_bad_dst),
-	S(drop_src_unknown), S(drop_loop), S(moves),
+	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
+	S(aged),
 };
 #undef S
 
@@ -127,9 +128,13 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents && worker_ctl(ctl, crypt_stats,
-		    sizeof(crypt_stats) / sizeof(crypt_stats[0])) == -1)
-			return;
+		if (pfd[0].revents) {
+			if (worker_ctl(ctl, crypt_stats, sizeof(crypt_stats) /
+			    sizeof(crypt_stats[0])) == -1)
+				return;
+			if (worker_stats_requested())
+				fwd_report(&cr);
+		}
 		if (pfd[1].revents)
 			crypt_data(data);
 		for (i = 2; i < n; i++) {
@@ -141,6 +146,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 				link_io(&cr, pfl[i], pfd[i].revents);
 		}
 		now = now_ms();
+		fwd_age(&cr, now);
 		for (k = 0; k < cr.nlinks; k++) {
 			link_timers(&cr, cr.links[k], now);
 			if (cr.links[k]->woff < cr.links[k]->wlen)

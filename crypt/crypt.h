@@ -43,13 +43,18 @@ struct link {
 	uint64_t		 last_rx_ms, last_tx_ms;
 	uint64_t		 rx_frames, tx_frames, rx_bytes, tx_bytes;
 	int			 want_write;	/* SSL needs POLLOUT */
+	struct ratelim		 rl_moves;	/* entries it may take over */
 };
 
 /* Every MAC this side may see on a link, and where it was last seen. */
 struct fwd_entry {
-	struct link	*link;
-	uint64_t	 seen_ms;
+	struct link	*link;		/* NULL: not seen, aged out or link gone */
+	uint64_t	 seen_ms;	/* last frame from it */
+	uint64_t	 moved_ms;	/* last time it changed links; 0 never */
 };
+
+#define FWD_AGE_MS	300000		/* forget a silent MAC, as a bridge does */
+#define FWD_MOVES_PER_SEC 64		/* entries one link may take over per second */
 
 struct counters {
 	uint64_t	 from_capture, to_inject, tx_frames, rx_frames;
@@ -58,7 +63,7 @@ struct counters {
 	uint64_t	 handshake_failures, peers_rejected, malformed_records;
 	uint64_t	 drop_mac_unauthorized, drop_no_link, drop_congested;
 	uint64_t	 drop_inject_full, drop_bad_dst, drop_src_unknown;
-	uint64_t	 drop_loop, moves;
+	uint64_t	 drop_loop, moves, drop_move_limit, aged;
 };
 
 struct crypt {
@@ -110,6 +115,8 @@ void	 fwd_from_capture(struct crypt *, const uint8_t *, size_t);
 void	 fwd_from_link(struct crypt *, struct link *, const uint8_t *, size_t);
 void	 fwd_link_gone(struct crypt *, struct link *);
 void	 fwd_flush_inject(struct crypt *);
+void	 fwd_age(struct crypt *, uint64_t now);
+void	 fwd_report(struct crypt *);
 
 void	 crypt_event(struct crypt *, int audit, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

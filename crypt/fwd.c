@@ -7,6 +7,7 @@
  * and audited: a peer never decides what it may send.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,26 +154,81 @@ fwd_unauthorized(struct crypt *cr, struct link *l, const uint8_t *src)
 		    (unsigned long long)supp);
 }
 
-/* Learn where a VM is; a move (migration) is logged. */
-static void
+/*
+ * Learn where a VM is. A move (migration: the VM's announcement arrives
+ * on another authorized link) takes effect at once and is logged. One
+ * link may take over only so many entries per second, so a host cannot
+ * churn the table; frames beyond that are dropped and counted.
+ * Returns 0 to forward the frame, -1 to drop it.
+ */
+static int
 fwd_learn(struct crypt *cr, struct link *l, const uint8_t *src)
 {
 	ssize_t		 i = macset_find(cr->macs, cr->nmacs, src);
+	uint64_t	 now = now_ms(), supp;
 	char		 mac[18];
 
 	if (i == -1)
-		return;
+		return 0;
 	if (cr->fwd[i].link != l) {
+		if (!ratelim_allow(&l->rl_moves, now, &supp)) {
+			cr->c.drop_move_limit++;
+			return -1;
+		}
 		if (cr->fwd[i].link != NULL) {
 			cr->c.moves++;
-			audit("event=mac_moved mac=%s from=%s to=%s",
+			cr->fwd[i].moved_ms = now;
+			audit("event=mac_moved mac=%s from=%s to=%s peer=%s",
 			    mac_format(src, mac), cr->fwd[i].link->host ?
 			    cr->fwd[i].link->host->name : "-", l->host ?
-			    l->host->name : "-");
+			    l->host->name : "-", l->peer);
 		}
 		cr->fwd[i].link = l;
 	}
-	cr->fwd[i].seen_ms = now_ms();
+	cr->fwd[i].seen_ms = now;
+	return 0;
+}
+
+/* A MAC silent for FWD_AGE_MS is forgotten: floods find it again. */
+void
+fwd_age(struct crypt *cr, uint64_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < cr->nmacs; i++)
+		if (cr->fwd[i].link != NULL &&
+		    now - cr->fwd[i].seen_ms > FWD_AGE_MS) {
+			cr->fwd[i].link = NULL;
+			cr->c.aged++;
+		}
+}
+
+/* The table, for the operator (on SIGUSR1, with the counters). */
+void
+fwd_report(struct crypt *cr)
+{
+	uint64_t	 now = now_ms();
+	char		 mac[18];
+	size_t		 i;
+
+	char		 moved[24];
+
+	for (i = 0; i < cr->nmacs; i++) {
+		const struct fwd_entry *e = &cr->fwd[i];
+
+		if (e->link == NULL)
+			continue;
+		if (e->moved_ms == 0)
+			snprintf(moved, sizeof(moved), "never");
+		else
+			snprintf(moved, sizeof(moved), "%llu",
+			    (unsigned long long)(now - e->moved_ms));
+		log_info("event=mac mac=%s host=%s peer=%s last_seen_ms=%llu "
+		    "last_moved_ms=%s", mac_format(cr->macs[i], mac),
+		    e->link->host ? e->link->host->name : "proxy",
+		    e->link->peer, (unsigned long long)(now - e->seen_ms),
+		    moved);
+	}
 }
 
 void
@@ -199,7 +255,8 @@ fwd_from_link(struct crypt *cr, struct link *l, const uint8_t *f, size_t len)
 		fwd_unauthorized(cr, l, src);
 		return;
 	}
-	fwd_learn(cr, l, src);
+	if (fwd_learn(cr, l, src) == -1)
+		return;
 	if (mac_is_group(dst)) {
 		/* The home LAN and every other link; never back. */
 		fwd_to_inject(cr, f, len);

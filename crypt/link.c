@@ -71,6 +71,7 @@ link_new(struct crypt *cr, int fd, const char *peer, int client)
 	} else
 		SSL_set_accept_state(l->ssl);
 	l->state = client ? L_CONNECTING : L_HANDSHAKE;
+	ratelim_init(&l->rl_moves, FWD_MOVES_PER_SEC, 1000);
 	l->since_ms = l->last_rx_ms = l->last_tx_ms = now_ms();
 	cr->links[cr->nlinks++] = l;
 	return l;

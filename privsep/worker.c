@@ -13,6 +13,16 @@
 
 static uint8_t	 ctlbuf[MSG_MAX];
 volatile sig_atomic_t worker_quit;
+static int	 stats_requested;
+
+int
+worker_stats_requested(void)
+{
+	int	 r = stats_requested;
+
+	stats_requested = 0;
+	return r;
+}
 
 static void
 worker_sighdlr(int sig)
@@ -139,7 +149,9 @@ worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
 			fatalx("control: %s", msg_strerror(-(rv + 2)));
 		if (m.fd != -1)
 			close(m.fd);
-		if (m.type == MSG_STATS_REQ)
+		if (m.type == MSG_STATS_REQ) {
 			worker_send_stats(st, nst);
+			stats_requested = 1;
+		}
 	}
 }

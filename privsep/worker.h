@@ -33,6 +33,8 @@ void	 worker_ready(void);
  */
 int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
 	    size_t nst);
+/* 1 once after worker_ctl() answered a stats request (report more). */
+int	 worker_stats_requested(void);
 /* Milliseconds on the monotonic clock. */
 uint64_t now_ms(void);
 
