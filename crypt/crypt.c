@@ -29,7 +29,7 @@ static const struct worker_stat crypt_stats[] = {
 	S(malformed_records), S(drop_mac_unauthorized), S(drop_no_link),
 	S(drop_congested), S(drop_inject_full), S(drop_bad_dst),
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
-	S(aged),
+	S(aged), S(refused_pending), S(refused_source), S(refused_links),
 };
 #undef S
 
@@ -186,6 +186,7 @@ main(int argc, char *argv[])
 	batch_reset(&cr.to_inject);
 	ratelim_init(&cr.rl_drop, 10, 1000);
 	ratelim_init(&cr.rl_event, 20, 1000);
+	ratelim_init(&cr.rl_refuse, 5, 1000);
 
 	memset(&dr, 0, sizeof(dr));
 	dr.user = cr.conf.user;

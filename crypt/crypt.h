@@ -14,9 +14,8 @@
 
 #define LINK_RBUF	(WIRE_MAX_RECORD + 16384)
 #define LINK_WBUF	(2 * 1024 * 1024)
-#define HANDSHAKE_MS	10000
 #define RECONNECT_MIN_MS 250
-#define RECONNECT_MAX_MS 30000
+#define RECONNECT_MAX_MS 10000
 #define CRYPT_MAXLINKS	1024
 
 enum link_state {
@@ -32,6 +31,7 @@ struct link {
 	SSL			*ssl;
 	enum link_state		 state;
 	char			 peer[64];	/* "addr:port" */
+	struct sockaddr_storage	 addr;		/* proxy: where it came from */
 	char			 subject[256];
 	char			 fingerprint[65];
 	const struct conf_host	*host;		/* proxy: who this is */
@@ -64,6 +64,7 @@ struct counters {
 	uint64_t	 drop_mac_unauthorized, drop_no_link, drop_congested;
 	uint64_t	 drop_inject_full, drop_bad_dst, drop_src_unknown;
 	uint64_t	 drop_loop, moves, drop_move_limit, aged;
+	uint64_t	 refused_pending, refused_source, refused_links;
 };
 
 struct crypt {
@@ -86,7 +87,7 @@ struct crypt {
 	size_t		 nmacs;
 	struct fwd_entry *fwd;			/* parallel to macs */
 	struct msg_batch to_inject;
-	struct ratelim	 rl_drop, rl_event;
+	struct ratelim	 rl_drop, rl_event, rl_refuse;
 	struct counters	 c;
 };
 

@@ -451,6 +451,19 @@ link_pin_ok(const uint8_t *want, const uint8_t *got)
 	return CRYPTO_memcmp(want, got, 32) == 0;
 }
 
+/* Will this link replace an up link of the same host (a redial)? */
+static int
+link_replaces(struct crypt *cr, const struct link *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < cr->nlinks; i++)
+		if (cr->links[i] != l && cr->links[i]->host == l->host &&
+		    cr->links[i]->state == L_UP)
+			return 1;
+	return 0;
+}
+
 /* TLS is up: decide who the peer is and whether it may stay. */
 static void
 link_established(struct crypt *cr, struct link *l)
@@ -475,6 +488,11 @@ link_established(struct crypt *cr, struct link *l)
 	else if (l->host->has_pin && !link_pin_ok(l->host->pin, digest))
 		snprintf(why, sizeof(why), "certificate of host %s does not "
 		    "match its pinned sha256", l->host->name);
+	else if (cr->c.links_up >= cr->conf.max_links && !link_replaces(cr, l)) {
+		cr->c.refused_links++;
+		snprintf(why, sizeof(why), "max-links (%u) authenticated links "
+		    "reached", cr->conf.max_links);
+	}
 	for (i = 0; why[i] != '\0'; i++)
 		if (why[i] == '"' || why[i] < 0x20 || why[i] > 0x7e)
 			why[i] = '?';
@@ -524,14 +542,22 @@ link_timers(struct crypt *cr, struct link *l, uint64_t now)
 	if (l->state == L_DEAD)
 		return;
 	if (l->state != L_UP) {
-		if (now - l->since_ms > HANDSHAKE_MS) {
+		if (now - l->since_ms >
+		    (uint64_t)cr->conf.handshake_timeout * 1000) {
 			if (l->state == L_CONNECTING)
 				link_close(cr, l, "connect timeout", 0);
 			else {
+				uint64_t supp;
+
 				ERR_clear_error();
 				cr->c.handshake_failures++;
-				audit("event=tls_handshake_failed peer=%s "
-				    "reason=\"handshake timeout\"", l->peer);
+				if (link_event_allowed(cr, &supp))
+					audit("event=tls_handshake_failed "
+					    "peer=%s reason=\"handshake timeout\" "
+					    "total=%llu suppressed=%llu", l->peer,
+					    (unsigned long long)
+					    cr->c.handshake_failures,
+					    (unsigned long long)supp);
 				link_close(cr, l, "handshake timeout", 0);
 			}
 		}
@@ -569,10 +595,65 @@ link_peername(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", a, port);
 }
 
+static int
+link_same_addr(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+/*
+ * Over a limit, refuse before any TLS is spent on it: close at once,
+ * count, and audit with rate limiting (a scanner must not flood the log).
+ */
+static int
+link_admit(struct crypt *cr, const struct sockaddr_storage *ss,
+    const char *peer)
+{
+	size_t		 i, pending = 0, same = 0;
+	uint64_t	 supp, *ctr;
+	const char	*why;
+
+	for (i = 0; i < cr->nlinks; i++) {
+		const struct link *l = cr->links[i];
+
+		if (l->state == L_UP || l->state == L_DEAD)
+			continue;
+		pending++;
+		same += link_same_addr(&l->addr, ss);
+	}
+	if (pending >= cr->conf.max_pending) {
+		ctr = &cr->c.refused_pending;
+		why = "too many connections not yet authenticated";
+	} else if (same >= cr->conf.max_pending_per_source) {
+		ctr = &cr->c.refused_source;
+		why = "too many unauthenticated connections from this address";
+	} else if (cr->nlinks >= CRYPT_MAXLINKS) {
+		ctr = &cr->c.refused_links;
+		why = "no room for another link";
+	} else
+		return 0;
+	(*ctr)++;
+	if (ratelim_allow(&cr->rl_refuse, now_ms(), &supp))
+		audit("event=refused peer=%s reason=\"%s\" total=%llu "
+		    "suppressed=%llu", peer, why, (unsigned long long)*ctr,
+		    (unsigned long long)supp);
+	return -1;
+}
+
 void
 link_accept(struct crypt *cr)
 {
 	struct sockaddr_storage	 ss;
+	struct link		*l;
 	socklen_t		 sl;
 	char			 peer[64];
 	int			 fd, on = 1;
@@ -587,14 +668,19 @@ link_accept(struct crypt *cr)
 				log_warn("event=error what=accept");
 			return;
 		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 		link_peername(&ss, peer, sizeof(peer));
 		cr->c.links_accepted++;
-		if (link_new(cr, fd, peer, 0) == NULL) {
-			log_warnx("event=refused peer=%s reason=\"too many "
-			    "links\"", peer);
+		if (link_admit(cr, &ss, peer) == -1) {
 			close(fd);
+			continue;
 		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		if ((l = link_new(cr, fd, peer, 0)) == NULL) {
+			log_warnx("event=error what=link peer=%s", peer);
+			close(fd);
+			continue;
+		}
+		l->addr = ss;
 	}
 }
 

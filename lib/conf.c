@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "lib/conf.h"
@@ -65,6 +66,7 @@ static int	kw_interface(struct parser *, const struct kw *,
 static int	kw_keepalive(struct parser *, const struct kw *,
 		    const struct line *);
 static int	kw_mtu(struct parser *, const struct kw *, const struct line *);
+static int	kw_uint(struct parser *, const struct kw *, const struct line *);
 static int	kw_connect(struct parser *, const struct kw *,
 		    const struct line *);
 static int	kw_listen(struct parser *, const struct kw *,
@@ -96,6 +98,10 @@ static const struct kw kws[] = {
 	{ "ca", kw_str, CTX_TOP, ANY, KF_ONCE | KF_REQ, 1, 1, STR(ca) },
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "max-pending", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
+	{ "max-pending-per-source", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
+	{ "max-links", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
 	{ "connect", kw_connect, CTX_TOP, H, KF_ONCE | KF_REQ, 1, 3, 0, 0 },
 	{ "peer-name", kw_str, CTX_TOP, H, KF_ONCE, 1, 1, STR(peer_name) },
 	{ "pin", kw_pin, CTX_TOP, H, KF_ONCE, 1, 1, 0, 0 },
@@ -401,6 +407,43 @@ kw_mtu(struct parser *p, const struct kw *kw, const struct line *l)
 		    kw->name, TA(&l->t[1]), MTU_MIN);
 	p->c->mtu = v;
 	return 0;
+}
+
+/* Bounded numbers: where each goes and its range. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+	unsigned	 lo, hi;
+	const char	*unit;
+} uints[] = {
+	{ "handshake-timeout", offsetof(struct conf, handshake_timeout),
+	    1, 300, " seconds" },
+	{ "max-pending", offsetof(struct conf, max_pending),
+	    1, CONF_LIMIT_MAX, "" },
+	{ "max-pending-per-source", offsetof(struct conf,
+	    max_pending_per_source), 1, CONF_LIMIT_MAX, "" },
+	{ "max-links", offsetof(struct conf, max_links),
+	    1, CONF_LIMIT_MAX, "" },
+};
+
+static int
+kw_uint(struct parser *p, const struct kw *kw, const struct line *l)
+{
+	unsigned	v;
+	size_t		i;
+
+	for (i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		if (strcmp(uints[i].name, kw->name) != 0)
+			continue;
+		if (get_uint(&l->t[1], uints[i].hi, &v) == -1 ||
+		    v < uints[i].lo)
+			return perr(p, l->no, "%s: bad value " TF " (%u..%u%s)",
+			    kw->name, TA(&l->t[1]), uints[i].lo, uints[i].hi,
+			    uints[i].unit);
+		memcpy((char *)p->c + uints[i].off, &v, sizeof(v));
+		return 0;
+	}
+	return perr(p, l->no, "%s: no range known", kw->name);
 }
 
 /* ADDRESS [port N], shared by connect and listen. */
@@ -804,6 +847,10 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	snprintf(c->user, sizeof(c->user), "%s", CONF_USER_DEFAULT);
 	snprintf(c->chroot, sizeof(c->chroot), "%s", CONF_CHROOT_DEFAULT);
 	c->keepalive = CONF_KEEPALIVE_DEFAULT;
+	c->handshake_timeout = CONF_HANDSHAKE_TIMEOUT_DEFAULT;
+	c->max_pending = CONF_MAX_PENDING_DEFAULT;
+	c->max_pending_per_source = CONF_MAX_PENDING_SRC_DEFAULT;
+	c->max_links = CONF_MAX_LINKS_DEFAULT;
 	c->connect_port = CONF_PORT_DEFAULT;
 	c->listen_port = CONF_PORT_DEFAULT;
 

@@ -20,6 +20,12 @@
 #define CONF_KEEPALIVE_DEFAULT	5		/* seconds between keepalives */
 #define CONF_USER_DEFAULT	"vnetd"
 #define CONF_CHROOT_DEFAULT	"/var/empty"
+/* The proxy's listener limits (see vnetd.conf(5)). */
+#define CONF_HANDSHAKE_TIMEOUT_DEFAULT	10	/* seconds */
+#define CONF_MAX_PENDING_DEFAULT	64	/* not yet authenticated */
+#define CONF_MAX_PENDING_SRC_DEFAULT	8	/* of those, per source address */
+#define CONF_MAX_LINKS_DEFAULT		256	/* authenticated links */
+#define CONF_LIMIT_MAX			512
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
@@ -59,7 +65,12 @@ struct conf {
 	size_t		 nvms;
 	conf_mac	*vms;
 
+	unsigned	 handshake_timeout;	/* seconds, 1..300 */
+
 	/* role proxy */
+	unsigned	 max_pending;		/* 1..CONF_LIMIT_MAX */
+	unsigned	 max_pending_per_source;
+	unsigned	 max_links;
 	char		 listen_addr[CONF_MAX_STR];
 	uint16_t	 listen_port;
 	size_t		 nhosts;

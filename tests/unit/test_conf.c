@@ -237,6 +237,38 @@ test_proxy_defaults(void **state)
 	conf_free(&c);
 }
 
+/* The proxy's listener limits: defaults, values, ranges, role. */
+static void
+test_limits(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	parse_ok(PROXY_MIN, &c);
+	assert_int_equal(c.handshake_timeout, CONF_HANDSHAKE_TIMEOUT_DEFAULT);
+	assert_int_equal(c.max_pending, CONF_MAX_PENDING_DEFAULT);
+	assert_int_equal(c.max_pending_per_source, CONF_MAX_PENDING_SRC_DEFAULT);
+	assert_int_equal(c.max_links, CONF_MAX_LINKS_DEFAULT);
+	conf_free(&c);
+	parse_ok(PROXY_MIN "handshake-timeout 3\nmax-pending 7\n"
+	    "max-pending-per-source 2\nmax-links 512\n", &c);
+	assert_int_equal(c.handshake_timeout, 3);
+	assert_int_equal(c.max_pending, 7);
+	assert_int_equal(c.max_pending_per_source, 2);
+	assert_int_equal(c.max_links, 512);
+	conf_free(&c);
+	parse_ok(HOST_MIN "handshake-timeout 300\n", &c);
+	assert_int_equal(c.handshake_timeout, 300);
+	conf_free(&c);
+	expect_err(PROXY_MIN "max-links 0\n", 10, "max-links: bad value");
+	expect_err(PROXY_MIN "max-links 513\n", 10, "1..512");
+	expect_err(PROXY_MIN "max-pending x\n", 10, "max-pending: bad value");
+	expect_err(PROXY_MIN "handshake-timeout 301\n", 10, "seconds");
+	expect_err(PROXY_MIN "max-pending 3\nmax-pending 4\n", 11,
+	    "max-pending");
+	expect_err(HOST_MIN "max-links 4\n", 8, "only valid with role proxy");
+}
+
 static void
 test_lookups(void **state)
 {
@@ -950,6 +982,7 @@ main(void)
 		cmocka_unit_test(test_host_defaults),
 		cmocka_unit_test(test_proxy_full),
 		cmocka_unit_test(test_proxy_defaults),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_accept_bounds),
 		cmocka_unit_test(test_err_lexical),
