@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "lib/conf.h"
 
@@ -67,6 +68,8 @@ static int	kw_keepalive(struct parser *, const struct kw *,
 		    const struct line *);
 static int	kw_mtu(struct parser *, const struct kw *, const struct line *);
 static int	kw_uint(struct parser *, const struct kw *, const struct line *);
+static int	kw_facility(struct parser *, const struct kw *,
+		    const struct line *);
 static int	kw_connect(struct parser *, const struct kw *,
 		    const struct line *);
 static int	kw_listen(struct parser *, const struct kw *,
@@ -99,6 +102,12 @@ static const struct kw kws[] = {
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "syslog-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "audit-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "control", kw_str, CTX_TOP, ANY, KF_ONCE | KF_ABS, 1, 1,
+	    STR(control) },
+	{ "control-group", kw_str, CTX_TOP, ANY, KF_ONCE | KF_NOBLANK, 1, 1,
+	    STR(control_group) },
 	{ "max-pending", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
 	{ "max-pending-per-source", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
 	{ "max-links", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
@@ -444,6 +453,50 @@ kw_uint(struct parser *p, const struct kw *kw, const struct line *l)
 		return 0;
 	}
 	return perr(p, l->no, "%s: no range known", kw->name);
+}
+
+int
+conf_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 fac;
+	} facs[] = {
+		{ "daemon", LOG_DAEMON }, { "authpriv", LOG_AUTHPRIV },
+		{ "auth", LOG_AUTH }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(facs) / sizeof(facs[0]); i++)
+		if (strcmp(facs[i].name, name) == 0)
+			return facs[i].fac;
+	return -1;
+}
+
+static int
+kw_facility(struct parser *p, const struct kw *kw, const struct line *l)
+{
+	char	 name[16];
+	int	 fac;
+
+	if (l->t[1].len >= sizeof(name))
+		return perr(p, l->no, "%s: unknown facility " TF, kw->name,
+		    TA(&l->t[1]));
+	memcpy(name, l->t[1].s, l->t[1].len);
+	name[l->t[1].len] = '\0';
+	if ((fac = conf_facility(name)) == -1)
+		return perr(p, l->no, "%s: unknown facility " TF " (daemon, "
+		    "authpriv, auth, user, local0..local7)", kw->name,
+		    TA(&l->t[1]));
+	if (kw->name[0] == 's')
+		p->c->syslog_facility = fac;
+	else
+		p->c->audit_facility = fac;
+	return 0;
 }
 
 /* ADDRESS [port N], shared by connect and listen. */
@@ -848,6 +901,11 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	snprintf(c->chroot, sizeof(c->chroot), "%s", CONF_CHROOT_DEFAULT);
 	c->keepalive = CONF_KEEPALIVE_DEFAULT;
 	c->handshake_timeout = CONF_HANDSHAKE_TIMEOUT_DEFAULT;
+	c->syslog_facility = LOG_DAEMON;
+	c->audit_facility = LOG_AUTHPRIV;
+	snprintf(c->control, sizeof(c->control), "%s", CONF_CONTROL_DEFAULT);
+	snprintf(c->control_group, sizeof(c->control_group), "%s",
+	    CONF_CONTROL_GROUP_DEFAULT);
 	c->max_pending = CONF_MAX_PENDING_DEFAULT;
 	c->max_pending_per_source = CONF_MAX_PENDING_SRC_DEFAULT;
 	c->max_links = CONF_MAX_LINKS_DEFAULT;

@@ -20,6 +20,8 @@
 #define CONF_KEEPALIVE_DEFAULT	5		/* seconds between keepalives */
 #define CONF_USER_DEFAULT	"vnetd"
 #define CONF_CHROOT_DEFAULT	"/var/empty"
+#define CONF_CONTROL_DEFAULT	"/run/vnetd.sock"
+#define CONF_CONTROL_GROUP_DEFAULT "root"
 /* The proxy's listener limits (see vnetd.conf(5)). */
 #define CONF_HANDSHAKE_TIMEOUT_DEFAULT	10	/* seconds */
 #define CONF_MAX_PENDING_DEFAULT	64	/* not yet authenticated */
@@ -66,6 +68,10 @@ struct conf {
 	conf_mac	*vms;
 
 	unsigned	 handshake_timeout;	/* seconds, 1..300 */
+	int		 syslog_facility;	/* LOG_DAEMON etc.: operations */
+	int		 audit_facility;	/* LOG_AUTHPRIV etc.: security */
+	char		 control[CONF_MAX_STR];	/* control socket path */
+	char		 control_group[CONF_MAX_STR];
 
 	/* role proxy */
 	unsigned	 max_pending;		/* 1..CONF_LIMIT_MAX */
@@ -92,6 +98,9 @@ int	 conf_parse(const char *text, size_t len, struct conf *c,
 void	 conf_free(struct conf *c);
 
 /* Lookups used by the proxy's authorization. NULL / 0 when absent. */
+/* "daemon", "authpriv", "local0".. to a syslog facility; -1 if unknown. */
+int	 conf_facility(const char *name);
+
 const struct conf_host	*conf_host_by_cn(const struct conf *c, const char *cn);
 int	 conf_host_allows(const struct conf_host *h, const uint8_t *mac);
 

@@ -3,6 +3,7 @@
 #define VNET_MONITOR_MONITOR_H
 
 #include <sys/types.h>
+#include <poll.h>
 #include <time.h>
 
 #include "lib/conf.h"
@@ -25,6 +26,18 @@ struct worker {
 	unsigned	 backoff_ms;	/* next restart delay */
 	struct timespec	 started;
 	struct timespec	 restart_at;	/* when pid == -1: start then */
+	/* Its last reports (crypt: links and MACs too), and their count. */
+	uint8_t		*stats;
+	size_t		 statslen;
+	uint64_t	 stats_gen;
+	int		 log_next;	/* SIGUSR1: log the next reports */
+};
+
+/* crypt's last link and MAC reports, raw MSG_LINKS/MSG_MACS payloads. */
+struct report {
+	uint8_t		*buf;
+	size_t		 len;
+	uint64_t	 gen;
 };
 
 /* What the monitor loaded at start and hands to workers. */
@@ -32,6 +45,7 @@ struct monitor {
 	const char	*conffile;
 	char		*conftext;
 	size_t		 conflen;
+	char		 confhash[65];		/* sha256 of conftext, hex */
 	struct conf	 conf;
 	char		*pem_cert, *pem_key, *pem_ca;
 	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
@@ -40,6 +54,10 @@ struct monitor {
 	const char	*libexec;
 	int		 verbose;
 	struct worker	 w[W_COUNT];
+	struct report	 links, macs;
+	struct timespec	 started;
+	int		 control_fd;
+	gid_t		 control_gid;
 };
 
 /* monitor/supervise.c */
@@ -50,8 +68,22 @@ void	 supervise_ctl(struct monitor *, struct worker *);
 void	 supervise_due(struct monitor *, int *timeout_ms);
 void	 supervise_stats(struct monitor *);
 void	 supervise_stop(struct monitor *);
+void	 supervise_log_stats(struct monitor *);
+
+/* monitor/control.c */
+int	 control_init(struct monitor *);
+void	 control_accept(struct monitor *);
+int	 control_pollfds(struct monitor *, struct pollfd *, int max);
+void	 control_io(struct monitor *, int fd, short revents);
+void	 control_due(struct monitor *, int *timeout_ms);
+void	 control_close(struct monitor *);
+
+/* monitor/vnetd.c */
+int	 monitor_reload(struct monitor *, const char **why);
 
 /* monitor/setup.c */
+void	 setup_hash(const char *text, size_t len, char out[65]);
+char	*setup_read(const char *path, size_t max, size_t *lenp);
 int	 setup_load(struct monitor *, const char *file, int check_only);
 int	 setup_sockets(struct monitor *);
 

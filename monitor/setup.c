@@ -8,6 +8,8 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +21,8 @@
 #include "privsep/privsep.h"
 
 /* Read a whole file of at most max bytes. NULL with errno on failure. */
-static char *
-read_file(const char *path, size_t max, size_t *lenp)
+char *
+setup_read(const char *path, size_t max, size_t *lenp)
 {
 	struct stat	 st;
 	char		*buf;
@@ -65,7 +67,7 @@ read_file(const char *path, size_t max, size_t *lenp)
 static int
 load_pem(const char *what, const char *path, char **buf, size_t *len)
 {
-	if ((*buf = read_file(path, MSG_MAX_PAYLOAD, len)) == NULL) {
+	if ((*buf = setup_read(path, MSG_MAX_PAYLOAD, len)) == NULL) {
 		fprintf(stderr, "vnetd: %s %s: %s\n", what, path,
 		    strerror(errno));
 		return -1;
@@ -107,19 +109,35 @@ resolve_connect(struct monitor *m)
 	return 0;
 }
 
+/* The configuration's fingerprint, for the audit trail. */
+void
+setup_hash(const char *text, size_t len, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0, i;
+
+	out[0] = '\0';
+	if (EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return;
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 int
 setup_load(struct monitor *m, const char *file, int check_only)
 {
 	struct conf_error	 err;
 	const char		*why;
 	struct passwd		*pw;
+	struct group		*gr;
 
 	m->conffile = file;
-	if ((m->conftext = read_file(file, CONF_MAX_TEXT, &m->conflen)) ==
+	if ((m->conftext = setup_read(file, CONF_MAX_TEXT, &m->conflen)) ==
 	    NULL) {
 		fprintf(stderr, "vnetd: %s: %s\n", file, strerror(errno));
 		return -1;
 	}
+	setup_hash(m->conftext, m->conflen, m->confhash);
 	if (conf_parse(m->conftext, m->conflen, &m->conf, &err) == -1) {
 		if (err.line > 0)
 			fprintf(stderr, "%s:%u: %s\n", file, err.line, err.msg);
@@ -132,6 +150,12 @@ setup_load(struct monitor *m, const char *file, int check_only)
 		    m->conf.user);
 		return -1;
 	}
+	if ((gr = getgrnam(m->conf.control_group)) == NULL) {
+		fprintf(stderr, "%s: control-group %s does not exist\n", file,
+		    m->conf.control_group);
+		return -1;
+	}
+	m->control_gid = gr->gr_gid;
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
 		fprintf(stderr, "%s: user %s must not have uid or gid 0\n",
 		    file, m->conf.user);

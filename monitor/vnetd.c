@@ -114,27 +114,31 @@ monitor_sighdlr(struct monitor *m, int sfd)
 			log_info("event=stop signal=%u", si.ssi_signo);
 			return 1;
 		case SIGUSR1:
-			supervise_stats(m);
+			supervise_log_stats(m);
 			break;
-		case SIGHUP:
-			audit("event=reload result=rejected reason=\"reload "
-			    "is not supported; restart vnetd to apply a new "
-			    "configuration\"");
+		case SIGHUP: {
+			const char *why;
+
+			(void)monitor_reload(m, &why);
 			break;
+		}
 		}
 	}
 	return 0;
 }
 
+#define POLL_MAX	(1 + W_COUNT + 16)
+
 static void
 monitor_loop(struct monitor *m, int sfd)
 {
-	struct pollfd	 pfd[1 + W_COUNT];
-	struct worker	*who[1 + W_COUNT];
-	int		 n, i, timeout;
+	struct pollfd	 pfd[POLL_MAX];
+	struct worker	*who[POLL_MAX];
+	int		 n, nw, i, timeout;
 
 	for (;;) {
 		supervise_due(m, &timeout);
+		control_due(m, &timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		for (n = 1, i = 0; i < W_COUNT; i++) {
@@ -144,6 +148,8 @@ monitor_loop(struct monitor *m, int sfd)
 			pfd[n].events = POLLIN;
 			who[n++] = &m->w[i];
 		}
+		nw = n;
+		n += control_pollfds(m, pfd + n, POLL_MAX - n);
 		if (poll(pfd, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -151,10 +157,108 @@ monitor_loop(struct monitor *m, int sfd)
 		}
 		if ((pfd[0].revents & POLLIN) && monitor_sighdlr(m, sfd))
 			return;
-		for (i = 1; i < n; i++)
+		for (i = 1; i < nw; i++)
 			if (pfd[i].revents && who[i]->ctl == pfd[i].fd)
 				supervise_ctl(m, who[i]);
+		for (; i < n; i++)
+			if (pfd[i].revents)
+				control_io(m, pfd[i].fd, pfd[i].revents);
 	}
+}
+
+/* What a reload may not change: these need a restart. */
+static const char *
+reload_fixed(const struct conf *a, const struct conf *b)
+{
+#define SAME_STR(f, name) if (strcmp(a->f, b->f) != 0) return name
+#define SAME_NUM(f, name) if (a->f != b->f) return name
+	SAME_NUM(role, "role");
+	SAME_STR(interface, "interface");
+	SAME_STR(user, "user");
+	SAME_STR(chroot, "chroot");
+	SAME_STR(certificate, "certificate");
+	SAME_STR(key, "key");
+	SAME_STR(ca, "ca");
+	SAME_STR(connect_addr, "connect");
+	SAME_NUM(connect_port, "connect");
+	SAME_STR(listen_addr, "listen");
+	SAME_NUM(listen_port, "listen");
+	SAME_STR(control, "control");
+	SAME_STR(control_group, "control-group");
+#undef SAME_STR
+#undef SAME_NUM
+	return NULL;
+}
+
+/*
+ * Re-read the configuration and apply it without disturbing what it
+ * does not touch: crypt applies the new authorizations live (links of
+ * removed hosts are cut, the others stay up); capture restarts with its
+ * new filter, inject only if the MTU changed. A file that does not
+ * parse, or that changes what needs a restart, is refused and the
+ * running configuration is kept.
+ */
+int
+monitor_reload(struct monitor *m, const char **why)
+{
+	static char		 reason[512];
+	struct conf		 nc;
+	struct conf_error	 err;
+	const char		*fixed;
+	char			*text, hash[65];
+	size_t			 len;
+	int			 mtu_changed;
+
+	*why = reason;
+	if ((text = setup_read(m->conffile, CONF_MAX_TEXT, &len)) == NULL) {
+		snprintf(reason, sizeof(reason), "%s: %s", m->conffile,
+		    strerror(errno));
+		goto reject;
+	}
+	if (conf_parse(text, len, &nc, &err) == -1) {
+		snprintf(reason, sizeof(reason), "%s:%u: %s", m->conffile,
+		    err.line, err.msg);
+		free(text);
+		goto reject;
+	}
+	if ((fixed = reload_fixed(&m->conf, &nc)) != NULL) {
+		snprintf(reason, sizeof(reason), "changing '%s' needs a "
+		    "restart", fixed);
+		conf_free(&nc);
+		free(text);
+		goto reject;
+	}
+	setup_hash(text, len, hash);
+	mtu_changed = nc.mtu != m->conf.mtu;
+	conf_free(&m->conf);
+	free(m->conftext);
+	m->conf = nc;
+	m->conftext = text;
+	m->conflen = len;
+	memcpy(m->confhash, hash, sizeof(hash));
+	log_set_facilities(m->conf.syslog_facility, m->conf.audit_facility);
+	if (m->w[W_CRYPT].ctl != -1)
+		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
+		    m->conflen);
+	if (m->w[W_CAPTURE].pid != -1)
+		kill(m->w[W_CAPTURE].pid, SIGTERM);
+	if (mtu_changed && m->w[W_INJECT].pid != -1)
+		kill(m->w[W_INJECT].pid, SIGTERM);
+	audit("event=reload result=applied config=%s config_sha256=%s",
+	    m->conffile, m->confhash);
+	snprintf(reason, sizeof(reason), "applied");
+	return 0;
+reject:
+	{
+		size_t i;
+
+		for (i = 0; reason[i] != '\0'; i++)
+			if (reason[i] == '"')
+				reason[i] = '\'';
+	}
+	audit("event=reload result=rejected config=%s reason=\"%s\" "
+	    "running_sha256=%s", m->conffile, reason, m->confhash);
+	return -1;
 }
 
 static void
@@ -186,6 +290,7 @@ main(int argc, char *argv[])
 
 	memset(&m, 0, sizeof(m));
 	m.listen_fd = -1;
+	m.control_fd = -1;
 	while ((ch = getopt(argc, argv, "df:nvx:")) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
@@ -213,25 +318,30 @@ main(int argc, char *argv[])
 	}
 	m.libexec = privsep_libexecdir(xdir);
 	log_init_monitor(debug, m.verbose);
+	log_set_facilities(m.conf.syslog_facility, m.conf.audit_facility);
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	umask(077);
 	if ((sfd = monitor_signals()) == -1)
 		fatal("signals");
 	supervise_init(&m);
+	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	if (setup_sockets(&m) == -1 || monitor_channels(&m) == -1)
 		fatal("setup");
+	if (control_init(&m) == -1)
+		fatalx("cannot create the control socket %s", m.conf.control);
 	/* Every privileged open is done: keep only what restarts need. */
 	monitor_confine();
-	audit("event=start version=%s role=%s config=%s interface=%s",
-	    VNET_VERSION, m.conf.role == CONF_ROLE_HOST ? "host" : "proxy",
-	    file, m.conf.interface);
+	audit("event=start version=%s role=%s config=%s config_sha256=%s "
+	    "interface=%s", VNET_VERSION, m.conf.role == CONF_ROLE_HOST ?
+	    "host" : "proxy", file, m.confhash, m.conf.interface);
 	for (i = 0; i < W_COUNT; i++)
 		if (supervise_start(&m, &m.w[i]) == -1)
 			fatalx("cannot start worker %s", m.w[i].name);
 	monitor_loop(&m, sfd);
 	supervise_stop(&m);
-	audit("event=stopped");
+	control_close(&m);
+	audit("event=stopped config_sha256=%s", m.confhash);
 	close(sfd);
 	monitor_free(&m);
 	return 0;

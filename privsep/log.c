@@ -11,6 +11,15 @@ static int	 log_stderr = 1;
 static int	 log_verbose;
 static int	 log_fd = -1;		/* worker: channel to the monitor */
 static const char *log_rolename = "vnetd";
+static int	 log_fac_ops = LOG_DAEMON;
+static int	 log_fac_audit = LOG_AUTHPRIV;
+
+void
+log_set_facilities(int ops, int audit_fac)
+{
+	log_fac_ops = ops;
+	log_fac_audit = audit_fac;
+}
 
 void
 log_init_monitor(int to_stderr, int verbose)
@@ -49,7 +58,7 @@ log_emit(int prio, enum log_class cls, const char *line)
 		fprintf(stderr, "vnetd[%ld]: %s\n", (long)getpid(), line);
 		return;
 	}
-	syslog(prio | (cls == LOGC_AUDIT ? LOG_AUTHPRIV : LOG_DAEMON),
+	syslog(prio | (cls == LOGC_AUDIT ? log_fac_audit : log_fac_ops),
 	    "%s", line);
 }
 

@@ -20,6 +20,8 @@ enum log_class {
 void	 log_init_monitor(int to_stderr, int verbose);
 void	 log_init_worker(int monitor_fd, const char *role);
 void	 log_set_verbose(int verbose);
+/* Monitor: syslog facilities for operational and for security records. */
+void	 log_set_facilities(int ops, int audit_fac);
 const char *log_role(void);
 
 /* Operational records. */
