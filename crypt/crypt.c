@@ -59,6 +59,14 @@ crypt_setup_msg(const struct msg *m, void *arg)
 	c->pem_len[i] = m->len;
 }
 
+/* What the monitor sends while we run, other than stats requests. */
+static void
+crypt_ctl(const struct msg *m, void *arg)
+{
+	if (m->type == MSG_RELOAD)
+		crypt_reload(arg, (const char *)m->payload, m->len);
+}
+
 static void
 crypt_data(struct msg_chan *chan)
 {
@@ -132,8 +140,10 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 			if (worker_ctl(ctl, crypt_stats, sizeof(crypt_stats) /
 			    sizeof(crypt_stats[0])) == -1)
 				return;
-			if (worker_stats_requested())
+			if (worker_stats_requested()) {
+				fwd_report_links(&cr);
 				fwd_report(&cr);
+			}
 		}
 		if (pfd[1].revents)
 			crypt_data(data);
@@ -195,6 +205,7 @@ main(int argc, char *argv[])
 	dr.sandbox = SANDBOX_CRYPT;
 	privsep_drop(&dr);
 	worker_ready();
+	worker_ctl_handler(crypt_ctl, &cr);
 
 	crypt_loop(&ctl, &data);
 

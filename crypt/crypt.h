@@ -118,8 +118,10 @@ void	 fwd_link_gone(struct crypt *, struct link *);
 void	 fwd_flush_inject(struct crypt *);
 void	 fwd_age(struct crypt *, uint64_t now);
 void	 fwd_report(struct crypt *);
+void	 fwd_report_links(struct crypt *);
 
-void	 crypt_event(struct crypt *, int audit, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+/* crypt/reload.c */
+void	 crypt_reload(struct crypt *, const char *text, size_t len);
+
 
 #endif

@@ -203,32 +203,86 @@ fwd_age(struct crypt *cr, uint64_t now)
 		}
 }
 
-/* The table, for the operator (on SIGUSR1, with the counters). */
+/* Copy a string into a fixed report field, printable and quote-free. */
+static void
+fwd_field(char *dst, size_t size, const char *src)
+{
+	size_t	 i;
+
+	memset(dst, 0, size);
+	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = (src[i] < 0x20 || src[i] > 0x7e || src[i] == '"' ||
+		    src[i] == '\\') ? '?' : src[i];
+}
+
+/* The table, for the operator: one MSG_MACS to the monitor. */
 void
 fwd_report(struct crypt *cr)
 {
+	static uint8_t	 buf[4 + MSG_MACS_MAX * sizeof(struct msg_mac)];
+	struct msg_mac	 e;
 	uint64_t	 now = now_ms();
-	char		 mac[18];
-	size_t		 i;
-
-	char		 moved[24];
+	uint32_t	 total = 0;
+	size_t		 i, n = 0;
 
 	for (i = 0; i < cr->nmacs; i++) {
-		const struct fwd_entry *e = &cr->fwd[i];
+		const struct fwd_entry *f = &cr->fwd[i];
 
-		if (e->link == NULL)
+		if (f->link == NULL)
 			continue;
-		if (e->moved_ms == 0)
-			snprintf(moved, sizeof(moved), "never");
-		else
-			snprintf(moved, sizeof(moved), "%llu",
-			    (unsigned long long)(now - e->moved_ms));
-		log_info("event=mac mac=%s host=%s peer=%s last_seen_ms=%llu "
-		    "last_moved_ms=%s", mac_format(cr->macs[i], mac),
-		    e->link->host ? e->link->host->name : "proxy",
-		    e->link->peer, (unsigned long long)(now - e->seen_ms),
-		    moved);
+		total++;
+		if (n == MSG_MACS_MAX)
+			continue;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.mac, cr->macs[i], sizeof(e.mac));
+		fwd_field(e.host, sizeof(e.host), f->link->host ?
+		    f->link->host->name : "proxy");
+		fwd_field(e.peer, sizeof(e.peer), f->link->peer);
+		e.seen_ago_ms = now - f->seen_ms;
+		e.moved_ago_ms = f->moved_ms ? now - f->moved_ms : MSG_NEVER;
+		memcpy(buf + 4 + n++ * sizeof(e), &e, sizeof(e));
 	}
+	memcpy(buf, &total, sizeof(total));
+	if (msg_send(FD_MONITOR, MSG_MACS, buf, 4 + n * sizeof(e)) == -1)
+		log_warn("event=error what=report_macs");
+}
+
+/* The up links, for the operator: one MSG_LINKS to the monitor. */
+void
+fwd_report_links(struct crypt *cr)
+{
+	static uint8_t	 buf[4 + MSG_LINKS_MAX * sizeof(struct msg_link)];
+	struct msg_link	 k;
+	uint64_t	 now = now_ms();
+	uint32_t	 total = 0;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < cr->nlinks; i++) {
+		const struct link *l = cr->links[i];
+
+		if (l->state != L_UP)
+			continue;
+		total++;
+		if (n == MSG_LINKS_MAX)
+			continue;
+		memset(&k, 0, sizeof(k));
+		fwd_field(k.peer, sizeof(k.peer), l->peer);
+		fwd_field(k.host, sizeof(k.host), l->host ? l->host->name :
+		    "proxy");
+		fwd_field(k.subject, sizeof(k.subject), l->subject);
+		fwd_field(k.tls, sizeof(k.tls), SSL_get_version(l->ssl));
+		fwd_field(k.cipher, sizeof(k.cipher),
+		    SSL_get_cipher_name(l->ssl));
+		k.up_ms = now - l->since_ms;
+		k.rx_frames = l->rx_frames;
+		k.tx_frames = l->tx_frames;
+		k.rx_bytes = l->rx_bytes;
+		k.tx_bytes = l->tx_bytes;
+		memcpy(buf + 4 + n++ * sizeof(k), &k, sizeof(k));
+	}
+	memcpy(buf, &total, sizeof(total));
+	if (msg_send(FD_MONITOR, MSG_LINKS, buf, 4 + n * sizeof(k)) == -1)
+		log_warn("event=error what=report_links");
 }
 
 void

@@ -115,8 +115,12 @@ supervise_start(struct monitor *m, struct worker *w)
 	}
 	w->ctl = sv[0];
 	w->ready = 0;
-	msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_worker,
-	    msg_tab_monitor_from_worker_n);
+	if (w == &m->w[W_CRYPT])
+		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_crypt,
+		    msg_tab_monitor_from_crypt_n);
+	else
+		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_worker,
+		    msg_tab_monitor_from_worker_n);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	audit("event=worker_start worker=%s pid=%ld restarts=%u", w->name,
 	    (long)w->pid, w->restarts);
@@ -182,7 +186,7 @@ supervise_log(struct worker *w, const struct msg *msg)
 }
 
 static void
-supervise_statsmsg(struct worker *w, const struct msg *msg)
+supervise_log_one(struct worker *w)
 {
 	struct msg_stat	 st;
 	char		 line[LOG_LINE_MAX * 2];
@@ -190,13 +194,73 @@ supervise_statsmsg(struct worker *w, const struct msg *msg)
 
 	used = (size_t)snprintf(line, sizeof(line), "event=stats worker=%s "
 	    "pid=%ld restarts=%u", w->name, (long)w->pid, w->restarts);
-	for (off = 0; off < msg->len && used < sizeof(line);
+	for (off = 0; off < w->statslen && used < sizeof(line);
 	    off += sizeof(st)) {
-		memcpy(&st, msg->payload + off, sizeof(st));
+		memcpy(&st, w->stats + off, sizeof(st));
 		used += (size_t)snprintf(line + used, sizeof(line) - used,
 		    " %s=%llu", st.name, (unsigned long long)st.value);
 	}
 	log_emit(LOG_INFO, LOGC_OPS, line);
+}
+
+/* Keep a copy of a report; replies are bounded by the channel table. */
+static void
+supervise_keep(uint8_t **buf, size_t *len, const struct msg *msg)
+{
+	uint8_t	*nb = realloc(*buf, msg->len ? msg->len : 1);
+
+	if (nb == NULL) {
+		log_warn("event=error what=report_cache");
+		return;
+	}
+	memcpy(nb, msg->payload, msg->len);
+	*buf = nb;
+	*len = msg->len;
+}
+
+static void
+supervise_log_macs(const struct report *r)
+{
+	struct msg_mac	 e;
+	char		 mac[18], moved[24], line[LOG_LINE_MAX];
+	size_t		 off;
+
+	for (off = 4; off + sizeof(e) <= r->len; off += sizeof(e)) {
+		memcpy(&e, r->buf + off, sizeof(e));
+		if (e.moved_ago_ms == MSG_NEVER)
+			snprintf(moved, sizeof(moved), "never");
+		else
+			snprintf(moved, sizeof(moved), "%llu",
+			    (unsigned long long)e.moved_ago_ms);
+		snprintf(line, sizeof(line), "event=mac mac=%s host=%s peer=%s "
+		    "last_seen_ms=%llu last_moved_ms=%s",
+		    mac_format(e.mac, mac), e.host, e.peer,
+		    (unsigned long long)e.seen_ago_ms, moved);
+		log_emit(LOG_INFO, LOGC_OPS, line);
+	}
+}
+
+static void
+supervise_report(struct monitor *m, struct worker *w, const struct msg *msg)
+{
+	struct report	*r = msg->type == MSG_LINKS ? &m->links : &m->macs;
+
+	if (msg->type == MSG_STATS) {
+		supervise_keep(&w->stats, &w->statslen, msg);
+		w->stats_gen++;
+		if (w->log_next) {
+			supervise_log_one(w);
+			if (w != &m->w[W_CRYPT])
+				w->log_next = 0;
+		}
+		return;
+	}
+	supervise_keep(&r->buf, &r->len, msg);
+	r->gen++;
+	if (msg->type == MSG_MACS && w->log_next) {
+		supervise_log_macs(r);
+		w->log_next = 0;
+	}
 }
 
 void
@@ -205,7 +269,6 @@ supervise_ctl(struct monitor *m, struct worker *w)
 	struct msg	 msg;
 	int		 rv;
 
-	(void)m;
 	for (;;) {
 		rv = msg_recv(w->ctl, &w->chan, rxbuf, &msg);
 		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
@@ -217,8 +280,8 @@ supervise_ctl(struct monitor *m, struct worker *w)
 				supervise_ready(w);
 			else if (msg.type == MSG_LOG)
 				supervise_log(w, &msg);
-			else if (msg.type == MSG_STATS)
-				supervise_statsmsg(w, &msg);
+			else
+				supervise_report(m, w, &msg);
 			continue;
 		}
 		if (rv <= -2) {
@@ -316,6 +379,7 @@ supervise_due(struct monitor *m, int *timeout_ms)
 	}
 }
 
+/* Ask every running worker for fresh reports. */
 void
 supervise_stats(struct monitor *m)
 {
@@ -324,6 +388,17 @@ supervise_stats(struct monitor *m)
 	for (i = 0; i < W_COUNT; i++)
 		if (m->w[i].ctl != -1 && m->w[i].ready)
 			(void)msg_send(m->w[i].ctl, MSG_STATS_REQ, NULL, 0);
+}
+
+/* SIGUSR1: log the replies to a fresh request as they come in. */
+void
+supervise_log_stats(struct monitor *m)
+{
+	int	 i;
+
+	for (i = 0; i < W_COUNT; i++)
+		m->w[i].log_next = m->w[i].ready;
+	supervise_stats(m);
 }
 
 /* Orderly stop: TERM, a grace period, then KILL what is left. */

@@ -27,8 +27,10 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 	[MSG_PEM_CERT] = "pem_cert", [MSG_PEM_KEY] = "pem_key",
 	[MSG_PEM_CA] = "pem_ca", [MSG_LISTEN_FD] = "listen_fd",
 	[MSG_CONNECT_ADDR] = "connect_addr", [MSG_GO] = "go",
-	[MSG_STATS_REQ] = "stats_req", [MSG_READY] = "ready",
-	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_FRAMES] = "frames",
+	[MSG_STATS_REQ] = "stats_req", [MSG_RELOAD] = "reload",
+	[MSG_READY] = "ready",
+	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_LINKS] = "links",
+	[MSG_MACS] = "macs", [MSG_FRAMES] = "frames",
 };
 
 const char *
@@ -122,6 +124,53 @@ msg_check_stats(const uint8_t *p, size_t len)
 	return MSG_OK;
 }
 
+/* A fixed-size string field: terminated, printable, NUL-padded. */
+static int
+msg_check_str(const char *f, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; i < size && f[i] != '\0'; i++)
+		if (f[i] < 0x20 || f[i] > 0x7e || f[i] == '"' || f[i] == '\\')
+			return -1;
+	if (i == size)
+		return -1;
+	for (; i < size; i++)
+		if (f[i] != '\0')
+			return -1;
+	return 0;
+}
+
+/* u32 count, then entries of size esz: exact length, strings clean. */
+static int
+msg_check_table(uint16_t type, const uint8_t *p, size_t len)
+{
+	struct msg_link	 lk;
+	struct msg_mac	 mc;
+	size_t		 esz = type == MSG_LINKS ? sizeof(lk) : sizeof(mc);
+	size_t		 off;
+
+	if ((len - 4) % esz != 0)
+		return -MSG_E_LENGTH;
+	for (off = 4; off < len; off += esz) {
+		if (type == MSG_LINKS) {
+			memcpy(&lk, p + off, esz);
+			if (msg_check_str(lk.peer, sizeof(lk.peer)) ||
+			    msg_check_str(lk.host, sizeof(lk.host)) ||
+			    msg_check_str(lk.subject, sizeof(lk.subject)) ||
+			    msg_check_str(lk.tls, sizeof(lk.tls)) ||
+			    msg_check_str(lk.cipher, sizeof(lk.cipher)))
+				return -MSG_E_PAYLOAD;
+		} else {
+			memcpy(&mc, p + off, esz);
+			if (msg_check_str(mc.host, sizeof(mc.host)) ||
+			    msg_check_str(mc.peer, sizeof(mc.peer)))
+				return -MSG_E_PAYLOAD;
+		}
+	}
+	return MSG_OK;
+}
+
 static int
 msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
 {
@@ -134,6 +183,9 @@ msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
 		return msg_check_log(p, len);
 	case MSG_STATS:
 		return msg_check_stats(p, len);
+	case MSG_LINKS:
+	case MSG_MACS:
+		return msg_check_table(type, p, len);
 	case MSG_CONNECT_ADDR:
 		memcpy(&a, p, sizeof(a));
 		if ((a.family != AF_INET && a.family != AF_INET6) ||
@@ -141,6 +193,7 @@ msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
 			return -MSG_E_PAYLOAD;
 		return MSG_OK;
 	case MSG_CONFIG:
+	case MSG_RELOAD:
 	case MSG_PEM_CERT:
 	case MSG_PEM_KEY:
 	case MSG_PEM_CA:

@@ -47,12 +47,18 @@ enum msg_type {
 	MSG_GO,
 	/* monitor -> worker: send your counters. Empty. */
 	MSG_STATS_REQ,
+	/* monitor -> crypt: a new configuration text to apply live. */
+	MSG_RELOAD,
 	/* worker -> monitor: privileges dropped, running. Empty. */
 	MSG_READY,
 	/* worker -> monitor: struct msg_log + text (no NUL, no newline). */
 	MSG_LOG,
 	/* worker -> monitor: n * struct msg_stat, 1 <= n <= MSG_STATS_MAX. */
 	MSG_STATS,
+	/* crypt -> monitor: u32 total up links, then n * struct msg_link. */
+	MSG_LINKS,
+	/* crypt -> monitor: u32 total known MACs, then n * struct msg_mac. */
+	MSG_MACS,
 	/*
 	 * capture -> crypt, crypt -> inject: a batch of frames, each a
 	 * 4-byte length (host order) and the frame, back to back.
@@ -81,6 +87,30 @@ struct msg_log {
 struct msg_stat {
 	char		 name[MSG_STAT_NAME];	/* NUL-padded [a-z0-9_] */
 	uint64_t	 value;
+};
+
+/* crypt's view of one up link, for vnetctl links. Strings NUL-padded. */
+#define MSG_LINKS_MAX		512
+struct msg_link {
+	char		 peer[48];
+	char		 host[48];
+	char		 subject[96];
+	char		 tls[16];
+	char		 cipher[40];
+	uint64_t	 up_ms;		/* time since it came up */
+	uint64_t	 rx_frames, tx_frames, rx_bytes, tx_bytes;
+};
+
+/* One forwarding table entry, for vnetctl macs. */
+#define MSG_MACS_MAX		2048
+#define MSG_NEVER		UINT64_MAX
+struct msg_mac {
+	uint8_t		 mac[6];
+	uint8_t		 pad[2];
+	char		 host[48];
+	char		 peer[48];
+	uint64_t	 seen_ago_ms;
+	uint64_t	 moved_ago_ms;	/* MSG_NEVER if it never moved */
 };
 
 /* One rule of a channel's table. */
@@ -125,6 +155,8 @@ void	 msg_chan_init(struct msg_chan *, const char *name,
 	    const struct msg_rule *rules, size_t nrules);
 extern const struct msg_rule msg_tab_monitor_from_worker[];
 extern const size_t msg_tab_monitor_from_worker_n;
+extern const struct msg_rule msg_tab_monitor_from_crypt[];
+extern const size_t msg_tab_monitor_from_crypt_n;
 extern const struct msg_rule msg_tab_capture_ctl[], msg_tab_crypt_ctl[],
 	    msg_tab_inject_ctl[], msg_tab_frames[];
 extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,

@@ -18,6 +18,18 @@ const struct msg_rule msg_tab_monitor_from_worker[] = {
 };
 const size_t msg_tab_monitor_from_worker_n = N(msg_tab_monitor_from_worker);
 
+/* crypt alone also reports its links and forwarding table. */
+const struct msg_rule msg_tab_monitor_from_crypt[] = {
+	{ MSG_READY,	0, 0, 0, 1 },
+	{ MSG_LOG,	sizeof(struct msg_log) + 1,
+			sizeof(struct msg_log) + LOG_LINE_MAX, 0, 0 },
+	{ MSG_STATS,	sizeof(struct msg_stat),
+			sizeof(struct msg_stat) * MSG_STATS_MAX, 0, 0 },
+	{ MSG_LINKS,	4, 4 + sizeof(struct msg_link) * MSG_LINKS_MAX, 0, 0 },
+	{ MSG_MACS,	4, 4 + sizeof(struct msg_mac) * MSG_MACS_MAX, 0, 0 },
+};
+const size_t msg_tab_monitor_from_crypt_n = N(msg_tab_monitor_from_crypt);
+
 /* What each worker accepts from the monitor. */
 const struct msg_rule msg_tab_capture_ctl[] = {
 	{ MSG_CONFIG,	1, CONF_MAX_TEXT, 0, 1 },
@@ -36,6 +48,7 @@ const struct msg_rule msg_tab_crypt_ctl[] = {
 			0, 1 },
 	{ MSG_GO,	0, 0, 0, 1 },
 	{ MSG_STATS_REQ, 0, 0, 0, 0 },
+	{ MSG_RELOAD,	1, CONF_MAX_TEXT, 0, 0 },
 };
 const size_t msg_tab_crypt_ctl_n = N(msg_tab_crypt_ctl);
 

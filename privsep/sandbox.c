@@ -65,6 +65,7 @@ static const int sys_monitor[] = {
 	NR(getgid), NR(getegid), NR(getresuid), NR(getresgid), NR(getgroups),
 	NR(setuid), NR(setgid), NR(setresuid), NR(setresgid), NR(setgroups),
 	NR(setsid), NR(umask), NR(chdir), NR(chroot), NR(capget), NR(capset),
+	NR(unlink),
 	NR(prctl), NR(seccomp),
 };
 

@@ -14,6 +14,15 @@
 static uint8_t	 ctlbuf[MSG_MAX];
 volatile sig_atomic_t worker_quit;
 static int	 stats_requested;
+static void	(*ctl_fn)(const struct msg *, void *);
+static void	*ctl_arg;
+
+void
+worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg)
+{
+	ctl_fn = fn;
+	ctl_arg = arg;
+}
 
 int
 worker_stats_requested(void)
@@ -152,6 +161,7 @@ worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
 		if (m.type == MSG_STATS_REQ) {
 			worker_send_stats(st, nst);
 			stats_requested = 1;
-		}
+		} else if (ctl_fn != NULL)
+			ctl_fn(&m, ctl_arg);
 	}
 }

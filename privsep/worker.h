@@ -33,6 +33,8 @@ void	 worker_ready(void);
  */
 int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
 	    size_t nst);
+/* Where worker_ctl() hands messages other than a stats request. */
+void	 worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg);
 /* 1 once after worker_ctl() answered a stats request (report more). */
 int	 worker_stats_requested(void);
 /* Milliseconds on the monotonic clock. */

@@ -523,6 +523,7 @@ vn_host_conf() {
 		echo "key $key"
 		echo "ca $ca"
 		echo "keepalive 1"
+		echo "control ${f%.conf}.sock"
 		echo "connect $addr port $VNET_PORT"
 		echo "vm $VM_MAC"
 		for m in "$@"; do echo "vm $m"; done
@@ -541,6 +542,7 @@ certificate $d/proxy.crt
 key $d/proxy.key
 ca $d/ca.crt
 keepalive 1
+control ${f%.conf}.sock
 listen $PROXY_WAN port $VNET_PORT
 host vmhost1 {
     mac $VM_MAC
