@@ -20,7 +20,7 @@
 #define CONF_KEEPALIVE_DEFAULT	5		/* seconds between keepalives */
 #define CONF_USER_DEFAULT	"vnetd"
 #define CONF_CHROOT_DEFAULT	"/var/empty"
-#define CONF_CONTROL_DEFAULT	"/run/vnetd.sock"
+#define CONF_CONTROL_DEFAULT	"/run/vnetd/vnetd.sock"
 #define CONF_CONTROL_GROUP_DEFAULT "root"
 /* The proxy's listener limits (see vnetd.conf(5)). */
 #define CONF_HANDSHAKE_TIMEOUT_DEFAULT	10	/* seconds */

@@ -357,6 +357,21 @@ control_answer(struct monitor *m, struct ctl_client *c)
 	free(o.p);
 }
 
+/* The default lives in /run/vnetd/, which may not exist yet. */
+static void
+control_mkdir(const char *path)
+{
+	char	 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char	*slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		log_warn("event=error what=control_dir path=%s", dir);
+}
+
 int
 control_init(struct monitor *m)
 {
@@ -374,6 +389,7 @@ control_init(struct monitor *m)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
+	control_mkdir(path);
 	/*
 	 * A socket left by an earlier run is ours to replace; one that a
 	 * running vnetd answers on is not, and neither is anything else.

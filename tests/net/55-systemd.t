@@ -132,6 +132,13 @@ else
 	cp "$UNIT" "$SR/etc/systemd/system/vnetd.service"
 	printf '#!/bin/sh\nexit 0\n' >"$SR$EXEC"
 	chmod 755 "$SR$EXEC"
+	# Other commands the unit runs (ExecReload=...): stand-ins too.
+	for x in $(grep -E '^Exec[A-Za-z]+=' "$UNIT" | grep -v '^ExecStart=' |
+	    sed -E 's/^[^=]+=[-@:+!]*//; s/[[:space:]].*//' | grep '^/'); do
+		mkdir -p "$SR$(dirname "$x")"
+		printf '#!/bin/sh\nexit 0\n' >"$SR$x"
+		chmod 755 "$SR$x"
+	done
 	verify_out=$(systemd-analyze verify --man=no --root="$SR" vnetd.service 2>&1)
 	verify_rc=$?
 fi
