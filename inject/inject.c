@@ -140,33 +140,82 @@ inject_segmented(struct inject *ij, const uint8_t *f, size_t len,
 	ij->segmented++;
 }
 
+/* One batch's frames, prepared for a single sendmmsg(2). */
+struct outq {
+	struct mmsghdr		 mm[MSG_BATCH_MAXFRAMES];
+	struct iovec		 iov[MSG_BATCH_MAXFRAMES][2];
+	struct virtio_net_hdr	 vh[MSG_BATCH_MAXFRAMES];
+	unsigned		 n;
+};
+
+static struct outq	 outq;
+
 static void
-inject_frame(struct inject *ij, uint8_t *f, size_t len)
+inject_queue(struct inject *ij, uint8_t *f, size_t len)
 {
-	struct virtio_net_hdr	 vh;
+	struct outq		*q = &outq;
+	struct virtio_net_hdr	*vh = &q->vh[q->n];
 	size_t			 out;
 	int			 rv;
 
 	ij->frames++;
-	if ((rv = offload_prepare(f, len, ij->mtu, &vh, &out)) != OFFLOAD_OK) {
+	if ((rv = offload_prepare(f, len, ij->mtu, vh, &out)) != OFFLOAD_OK) {
 		if (rv == -OFFLOAD_E_PARSE)
 			inject_drop(ij, &ij->drop_parse, "parse", len);
 		else
 			inject_drop(ij, &ij->drop_oversize, "oversize", len);
 		return;
 	}
-	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		ij->gso++;
-	if (inject_send(ij, &vh, f, out) == 0) {
-		ij->sent++;
-		return;
-	}
-	if (errno == EINVAL && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		inject_segmented(ij, f, out, &vh);
+	q->iov[q->n][0].iov_base = vh;
+	q->iov[q->n][0].iov_len = sizeof(*vh);
+	q->iov[q->n][1].iov_base = f;
+	q->iov[q->n][1].iov_len = out;
+	memset(&q->mm[q->n], 0, sizeof(q->mm[q->n]));
+	q->mm[q->n].msg_hdr.msg_iov = q->iov[q->n];
+	q->mm[q->n].msg_hdr.msg_iovlen = 2;
+	q->n++;
+}
+
+/* A frame the kernel refused: fall back, or count it under its reason. */
+static void
+inject_failed(struct inject *ij, unsigned i)
+{
+	struct outq	*q = &outq;
+	const uint8_t	*f = q->iov[i][1].iov_base;
+	size_t		 len = q->iov[i][1].iov_len;
+
+	if (errno == EINVAL && q->vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		inject_segmented(ij, f, len, &q->vh[i]);
 	else if (errno == EMSGSIZE)
-		inject_drop(ij, &ij->drop_msgsize, "emsgsize", out);
+		inject_drop(ij, &ij->drop_msgsize, "emsgsize", len);
 	else
-		inject_drop(ij, &ij->drop_send, "send", out);
+		inject_drop(ij, &ij->drop_send, "send", len);
+}
+
+/* Send the queue with as few syscalls as the kernel allows. */
+static void
+inject_flush(struct inject *ij)
+{
+	struct outq	*q = &outq;
+	unsigned	 off = 0;
+	int		 rv;
+
+	while (off < q->n) {
+		rv = sendmmsg(ij->fd, q->mm + off, q->n - off, 0);
+		if (rv > 0) {
+			ij->sent += (unsigned)rv;
+			off += (unsigned)rv;
+			continue;
+		}
+		if (rv == -1 && errno == EINTR)
+			continue;
+		/* The first one failed: account for it, go on after it. */
+		inject_failed(ij, off);
+		off++;
+	}
+	q->n = 0;
 }
 
 static void
@@ -190,7 +239,8 @@ inject_data(struct inject *ij, struct msg_chan *chan)
 		off = 0;
 		/* The batch is ours: fix frames in place, no copy. */
 		while (batch_next(m.payload, m.len, &off, &f, &len))
-			inject_frame(ij, (uint8_t *)(uintptr_t)f, len);
+			inject_queue(ij, (uint8_t *)(uintptr_t)f, len);
+		inject_flush(ij);
 	}
 }
 
