@@ -350,8 +350,9 @@ link_up(struct crypt *cr, struct link *l, const struct wire_hello *h)
 			if (!conf_host_allows(l->host, h->macs + 6 * i) &&
 			    link_event_allowed(cr, &supp))
 				audit("event=hello_mac_unauthorized peer=%s "
-				    "host=%s mac=%s", l->peer, l->host->name,
-				    mac_format(h->macs + 6 * i, mac));
+				    "host=%s mac=%s suppressed=%llu", l->peer,
+				    l->host->name, mac_format(h->macs + 6 * i, mac),
+				    (unsigned long long)supp);
 	l->state = L_UP;
 	l->since_ms = now_ms();
 	cr->c.links_up++;

@@ -33,6 +33,7 @@ main(int argc, char *argv[])
 	ssize_t			 n;
 	size_t			 len;
 	int			 ch, json = 0, fd, status = 0, first = 1;
+	int			 rejected = 0;
 
 	while ((ch = getopt(argc, argv, "js:")) != -1) {
 		switch (ch) {
@@ -67,10 +68,15 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vnetctl: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
 		/* The monitor marks a refusal with "error: " at the start. */
 		if (first && n >= 7 && memcmp(buf, "error: ", 7) == 0)
 			status = 1;
+		/* A JSON refusal is still a refusal; it begins the reply. */
+		if (first && json && req.cmd == CTL_RELOAD &&
+		    strstr(buf, "{\"reload\":\"rejected\"") == buf)
+			rejected = 1;
 		first = 0;
 		if (fwrite(buf, 1, (size_t)n, status ? stderr : stdout) !=
 		    (size_t)n)
@@ -84,8 +90,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vnetctl: %s: no reply\n", path);
 		return 1;
 	}
-	/* A JSON refusal is still a refusal. */
-	if (json && req.cmd == CTL_RELOAD && strstr(buf, "\"rejected\""))
+	if (rejected)
 		status = 1;
 	return status;
 }

@@ -368,7 +368,10 @@ control_mkdir(const char *path)
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return;
 	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+	/* umask(077) is in force: members of control-group must get in. */
+	if (mkdir(dir, 0755) == 0)
+		(void)chmod(dir, 0755);
+	else if (errno != EEXIST)
 		log_warn("event=error what=control_dir path=%s", dir);
 }
 

@@ -412,6 +412,10 @@ supervise_stop(struct monitor *m)
 		if (m->w[i].pid != -1)
 			kill(m->w[i].pid, SIGTERM);
 	for (tries = 0; tries < 40; tries++) {
+		/* Their last words (crypt's link_down records) still count. */
+		for (i = 0; i < W_COUNT; i++)
+			if (m->w[i].ctl != -1)
+				supervise_ctl(m, &m->w[i]);
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 			struct worker *w = supervise_find(m, pid);
 
