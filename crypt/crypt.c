@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,12 @@ main(int argc, char *argv[])
 	size_t		 i;
 
 	worker_init(argc, argv, "crypt");
+	/*
+	 * Keep large buffers (links' record buffers, TLS read buffers)
+	 * mmap()ed, so closing a link returns them: glibc's moving threshold
+	 * would put them in the heap, where churn keeps pages resident.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	cr.listen_fd = -1;
 	cr.redial_ms = RECONNECT_MIN_MS;
 	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);

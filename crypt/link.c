@@ -47,11 +47,9 @@ link_new(struct crypt *cr, int fd, const char *peer, int client)
 		return NULL;
 	l->fd = fd;
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
-	l->rbuf = malloc(LINK_RBUF);
-	l->wbuf = malloc(LINK_WBUF);
+	/* The record buffers come with authentication (link_established). */
 	l->ssl = SSL_new(cr->ctx);
-	if (l->rbuf == NULL || l->wbuf == NULL || l->ssl == NULL ||
-	    SSL_set_fd(l->ssl, fd) != 1) {
+	if (l->ssl == NULL || SSL_set_fd(l->ssl, fd) != 1) {
 		SSL_free(l->ssl);
 		free(l->rbuf);
 		free(l->wbuf);
@@ -121,10 +119,12 @@ link_close(struct crypt *cr, struct link *l, const char *reason,
 		    reason);
 	/* Tell the peer why, best effort: it may not be listening. */
 	if (code != 0 && (l->state == L_HELLO || l->state == L_UP) &&
-	    (n = wire_encode_close(rec, sizeof(rec), code)) > 0 &&
-	    link_room(l, (size_t)n)) {
-		link_queue(l, rec, (size_t)n);
-		link_flush(cr, l);
+	    (n = wire_encode_close(rec, sizeof(rec), code)) > 0) {
+		if (l->wbuf != NULL && link_room(l, (size_t)n)) {
+			link_queue(l, rec, (size_t)n);
+			link_flush(cr, l);
+		} else
+			(void)SSL_write(l->ssl, rec, (int)n);	/* refused peer */
 	}
 	if (l->state != L_CONNECTING && l->state != L_DEAD)
 		(void)SSL_shutdown(l->ssl);
@@ -516,6 +516,15 @@ link_established(struct crypt *cr, struct link *l)
 		    cr->links[i]->state == L_UP)
 			link_close(cr, cr->links[i], "replaced by a new link "
 			    "from the same host", WIRE_CLOSE_SHUTDOWN);
+	/*
+	 * Only an authenticated peer gets record buffers: a stream of
+	 * hostile connections must not cost 2 MiB each.
+	 */
+	if ((l->rbuf = malloc(LINK_RBUF)) == NULL ||
+	    (l->wbuf = malloc(LINK_WBUF)) == NULL) {
+		link_close(cr, l, "out of memory for link buffers", 0);
+		return;
+	}
 	l->state = L_HELLO;
 	l->since_ms = now_ms();
 	if (cr->conf.role == CONF_ROLE_HOST)
@@ -545,9 +554,11 @@ link_timers(struct crypt *cr, struct link *l, uint64_t now)
 	if (l->state != L_UP) {
 		if (now - l->since_ms >
 		    (uint64_t)cr->conf.handshake_timeout * 1000) {
-			if (l->state == L_CONNECTING)
+			if (l->state == L_CONNECTING) {
+				log_info("event=connect_failed peer=%s "
+				    "reason=\"connect timeout\"", l->peer);
 				link_close(cr, l, "connect timeout", 0);
-			else {
+			} else {
 				uint64_t supp;
 
 				ERR_clear_error();

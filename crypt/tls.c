@@ -110,7 +110,7 @@ tls_ctx(struct crypt *cr)
 	 * (SSL_MODE_RELEASE_BUFFERS would free them whenever idle).
 	 */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	SSL_CTX_set_default_read_buffer_len(ctx, 256 * 1024);
+	SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
 	/* Load whatever OpenSSL loads lazily while files are still there. */
 	if ((probe = SSL_new(ctx)) == NULL)
 		fatalx("event=error what=tls reason=\"probe\"");
