@@ -91,6 +91,39 @@ crypt_data(struct msg_chan *chan)
 	}
 }
 
+/*
+ * A burst's last suppressed records are reported once its window ends,
+ * not only when the next record of the kind happens to come.
+ */
+static void
+crypt_suppressed(uint64_t now)
+{
+	uint64_t	 n;
+
+	if (ratelim_flush(&cr.rl_unauth, now, &n))
+		audit("event=suppressed what=drop reason=mac_unauthorized "
+		    "suppressed=%llu total=%llu", (unsigned long long)n,
+		    (unsigned long long)cr.c.drop_mac_unauthorized);
+	if (ratelim_flush(&cr.rl_drop, now, &n))
+		log_warnx("event=suppressed what=drop "
+		    "reason=inject_channel_full suppressed=%llu total=%llu",
+		    (unsigned long long)n,
+		    (unsigned long long)cr.c.drop_inject_full);
+	if (ratelim_flush(&cr.rl_event, now, &n))
+		audit("event=suppressed what=link_events suppressed=%llu "
+		    "handshake_failures=%llu peers_rejected=%llu "
+		    "malformed_records=%llu", (unsigned long long)n,
+		    (unsigned long long)cr.c.handshake_failures,
+		    (unsigned long long)cr.c.peers_rejected,
+		    (unsigned long long)cr.c.malformed_records);
+	if (ratelim_flush(&cr.rl_refuse, now, &n))
+		audit("event=suppressed what=refused suppressed=%llu "
+		    "refused_pending=%llu refused_source=%llu",
+		    (unsigned long long)n,
+		    (unsigned long long)cr.c.refused_pending,
+		    (unsigned long long)cr.c.refused_source);
+}
+
 static nfds_t
 crypt_pollset(void)
 {
@@ -158,6 +191,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 		}
 		now = now_ms();
 		fwd_age(&cr, now);
+		crypt_suppressed(now);
 		for (k = 0; k < cr.nlinks; k++) {
 			link_timers(&cr, cr.links[k], now);
 			if (cr.links[k]->woff < cr.links[k]->wlen)
@@ -202,6 +236,7 @@ main(int argc, char *argv[])
 	cr.to_inject.buf = injbuf;
 	batch_reset(&cr.to_inject);
 	ratelim_init(&cr.rl_drop, 10, 1000);
+	ratelim_init(&cr.rl_unauth, 10, 1000);
 	ratelim_init(&cr.rl_event, 20, 1000);
 	ratelim_init(&cr.rl_refuse, 5, 1000);
 

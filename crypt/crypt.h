@@ -87,7 +87,7 @@ struct crypt {
 	size_t		 nmacs;
 	struct fwd_entry *fwd;			/* parallel to macs */
 	struct msg_batch to_inject;
-	struct ratelim	 rl_drop, rl_event, rl_refuse;
+	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
 	struct counters	 c;
 };
 

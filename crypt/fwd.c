@@ -146,7 +146,7 @@ fwd_unauthorized(struct crypt *cr, struct link *l, const uint8_t *src)
 	uint64_t	 supp;
 
 	cr->c.drop_mac_unauthorized++;
-	if (ratelim_allow(&cr->rl_drop, now_ms(), &supp))
+	if (ratelim_allow(&cr->rl_unauth, now_ms(), &supp))
 		audit("event=drop reason=mac_unauthorized src=%s host=%s "
 		    "peer=%s total=%llu suppressed=%llu", mac_format(src, mac),
 		    l->host->name, l->peer,
@@ -317,12 +317,15 @@ fwd_from_link(struct crypt *cr, struct link *l, const uint8_t *f, size_t len)
 		(void)fwd_flood(cr, l, f, len);
 		return;
 	}
-	if ((i = macset_find(cr->macs, cr->nmacs, dst)) != -1 &&
-	    cr->fwd[i].link != NULL) {
-		/* VM to VM: link to link, not through the LAN. */
+	if ((i = macset_find(cr->macs, cr->nmacs, dst)) != -1) {
+		/* VM to VM: link to link, never through the LAN. */
 		if (cr->fwd[i].link == l)
 			cr->c.drop_loop++;
-		else if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
+		else if (cr->fwd[i].link != NULL) {
+			if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
+				cr->c.drop_no_link++;
+		} else if (fwd_flood(cr, l, f, len) == 0)
+			/* Not seen yet: only the other hosts that may carry it. */
 			cr->c.drop_no_link++;
 		return;
 	}

@@ -28,3 +28,14 @@ ratelim_allow(struct ratelim *r, uint64_t now_ms, uint64_t *suppressed)
 	r->suppressed = 0;
 	return 1;
 }
+
+int
+ratelim_flush(struct ratelim *r, uint64_t now_ms, uint64_t *suppressed)
+{
+	if (r->suppressed == 0 ||
+	    (now_ms >= r->window_ms && now_ms - r->window_ms < r->period_ms))
+		return 0;
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	return 1;
+}

@@ -23,5 +23,11 @@ void	 ratelim_init(struct ratelim *, uint32_t burst, uint32_t period_ms);
  * 0: suppress it (counted).
  */
 int	 ratelim_allow(struct ratelim *, uint64_t now_ms, uint64_t *suppressed);
+/*
+ * 1 when a window has ended with records held back and nothing since
+ * has reported them: *suppressed says how many (then they count as
+ * reported). Lets a burst's tail be logged without waiting for another.
+ */
+int	 ratelim_flush(struct ratelim *, uint64_t now_ms, uint64_t *suppressed);
 
 #endif
