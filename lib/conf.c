@@ -102,6 +102,7 @@ static const struct kw kws[] = {
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "restart-max-delay", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "syslog-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "audit-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "control", kw_str, CTX_TOP, ANY, KF_ONCE | KF_ABS, 1, 1,
@@ -433,6 +434,8 @@ static const struct {
 	    max_pending_per_source), 1, CONF_LIMIT_MAX, "" },
 	{ "max-links", offsetof(struct conf, max_links),
 	    1, CONF_LIMIT_MAX, "" },
+	{ "restart-max-delay", offsetof(struct conf, restart_max_delay),
+	    100, 600000, " ms" },
 };
 
 static int
@@ -901,6 +904,7 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	snprintf(c->chroot, sizeof(c->chroot), "%s", CONF_CHROOT_DEFAULT);
 	c->keepalive = CONF_KEEPALIVE_DEFAULT;
 	c->handshake_timeout = CONF_HANDSHAKE_TIMEOUT_DEFAULT;
+	c->restart_max_delay = CONF_RESTART_MAX_DELAY_DEFAULT;
 	c->syslog_facility = LOG_DAEMON;
 	c->audit_facility = LOG_AUTHPRIV;
 	snprintf(c->control, sizeof(c->control), "%s", CONF_CONTROL_DEFAULT);

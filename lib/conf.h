@@ -28,6 +28,7 @@
 #define CONF_MAX_PENDING_SRC_DEFAULT	8	/* of those, per source address */
 #define CONF_MAX_LINKS_DEFAULT		256	/* authenticated links */
 #define CONF_LIMIT_MAX			512
+#define CONF_RESTART_MAX_DELAY_DEFAULT	30000	/* ms */
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
@@ -68,6 +69,7 @@ struct conf {
 	conf_mac	*vms;
 
 	unsigned	 handshake_timeout;	/* seconds, 1..300 */
+	unsigned	 restart_max_delay;	/* ms, worker restart backoff cap */
 	int		 syslog_facility;	/* LOG_DAEMON etc.: operations */
 	int		 audit_facility;	/* LOG_AUTHPRIV etc.: security */
 	char		 control[CONF_MAX_STR];	/* control socket path */

@@ -69,6 +69,7 @@ void	 supervise_due(struct monitor *, int *timeout_ms);
 void	 supervise_stats(struct monitor *);
 void	 supervise_stop(struct monitor *);
 void	 supervise_log_stats(struct monitor *);
+void	 supervise_backoff_max(unsigned ms);
 
 /* monitor/control.c */
 int	 control_init(struct monitor *);

@@ -19,10 +19,17 @@
 #include "privsep/privsep.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	30000
 #define STABLE_SECS	10	/* a worker up this long resets its backoff */
 
 static uint8_t	 rxbuf[MSG_MAX];
+/* restart-max-delay: how far a crash loop's restart delay may grow. */
+static unsigned	 backoff_max_ms = CONF_RESTART_MAX_DELAY_DEFAULT;
+
+void
+supervise_backoff_max(unsigned ms)
+{
+	backoff_max_ms = ms;
+}
 
 static long
 ms_since(const struct timespec *t)
@@ -321,8 +328,8 @@ supervise_schedule(struct worker *w)
 	audit("event=worker_restart worker=%s delay_ms=%u restarts=%u",
 	    w->name, w->backoff_ms, w->restarts + 1);
 	w->backoff_ms *= 2;
-	if (w->backoff_ms > BACKOFF_MAX_MS)
-		w->backoff_ms = BACKOFF_MAX_MS;
+	if (w->backoff_ms > backoff_max_ms)
+		w->backoff_ms = backoff_max_ms;
 }
 
 void

@@ -237,6 +237,7 @@ monitor_reload(struct monitor *m, const char **why)
 	m->conflen = len;
 	memcpy(m->confhash, hash, sizeof(hash));
 	log_set_facilities(m->conf.syslog_facility, m->conf.audit_facility);
+	supervise_backoff_max(m->conf.restart_max_delay);
 	if (m->w[W_CRYPT].ctl != -1)
 		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
 		    m->conflen);
@@ -325,6 +326,7 @@ main(int argc, char *argv[])
 	if ((sfd = monitor_signals()) == -1)
 		fatal("signals");
 	supervise_init(&m);
+	supervise_backoff_max(m.conf.restart_max_delay);
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	if (setup_sockets(&m) == -1 || monitor_channels(&m) == -1)
 		fatal("setup");

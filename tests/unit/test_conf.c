@@ -249,7 +249,12 @@ test_limits(void **state)
 	assert_int_equal(c.max_pending, CONF_MAX_PENDING_DEFAULT);
 	assert_int_equal(c.max_pending_per_source, CONF_MAX_PENDING_SRC_DEFAULT);
 	assert_int_equal(c.max_links, CONF_MAX_LINKS_DEFAULT);
+	assert_int_equal(c.restart_max_delay, CONF_RESTART_MAX_DELAY_DEFAULT);
 	conf_free(&c);
+	parse_ok(PROXY_MIN "restart-max-delay 250\n", &c);
+	assert_int_equal(c.restart_max_delay, 250);
+	conf_free(&c);
+	expect_err(PROXY_MIN "restart-max-delay 99\n", 10, "100..600000 ms");
 	parse_ok(PROXY_MIN "handshake-timeout 3\nmax-pending 7\n"
 	    "max-pending-per-source 2\nmax-links 512\n", &c);
 	assert_int_equal(c.handshake_timeout, 3);
