@@ -1,0 +1,432 @@
+# bench/common.sh: shared code for bench/bench.sh and bench/profile.sh.
+#
+# Sourced (bash only). It sources tests/net/lib.sh for the namespaces,
+# topology, offload handling, vnet PKI/configs, daemon control, process
+# tracking and the cleanup trap, and adds what the benchmark needs:
+#   prerequisites   bench_prereq
+#   topology        bench_topo_up, bench_topo_down (a fresh topology for
+#                   every configuration)
+#   configurations  setup_direct, setup_vnet, setup_openvpn udp|tcp
+#   measurements    m_ping, m_tcp, m_udp64, cpu_ticks
+#
+# Nothing here prints TAP. Every wait is bounded; every process started
+# is recorded (lib.sh "track") and killed by PID on exit, Ctrl-C included.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VN_ROOT=$(cd "$BENCH_DIR/.." && pwd)
+. "$VN_ROOT/tests/net/lib.sh"
+VN_TAP=0
+
+# lib.sh's bail prints TAP; a benchmark just stops.
+bail() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+say() { printf '%s\n' "$*" >&2; }
+
+VM_IP=10.202.0.99	# static: the benchmark needs no DHCP
+OVPN_PORT=1194
+CLK_TCK=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------- prerequisites
+
+BENCH_TOOLS="ip ping ethtool openssl pgrep timeout ss awk perl iperf3 openvpn"
+
+bench_prereq() {
+	local t missing=""
+	[ "$(id -u)" = 0 ] || bail "must run as root (network namespaces, raw sockets)"
+	export PATH="$PATH:/usr/sbin:/sbin"
+	for t in $BENCH_TOOLS "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	perl -MJSON::PP -e 1 2>/dev/null || missing="$missing perl-JSON::PP"
+	[ -z "$missing" ] || bail "missing tools:$missing (run: sh scripts/deps.sh iperf3 openvpn; make bench does)"
+	case "$(openvpn --version 2>/dev/null | head -n 1)" in
+	"OpenVPN 2.6."*) ;;
+	*) bail "OpenVPN 2.6 expected, found: $(openvpn --version 2>/dev/null | head -n 1)" ;;
+	esac
+	local probe="vn$$probe"
+	ip netns add "$probe" 2>/dev/null || bail "cannot create a network namespace"
+	ip netns del "$probe"
+	if ! getent passwd vnetd >/dev/null; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin vnetd ||
+			bail "user vnetd missing and useradd failed"
+	fi
+	if [ ! -d /var/empty ]; then
+		mkdir -p /var/empty && chown root:root /var/empty && chmod 0755 /var/empty ||
+			bail "cannot create /var/empty"
+	fi
+	: "${VNET_BUILD:=$VN_ROOT/build}"
+	export VNET_BUILD
+	for t in vnetd vnet-capture vnet-crypt vnet-inject; do
+		[ -x "$VNET_BUILD/$t" ] || missing="$missing $t"
+	done
+	[ -z "$missing" ] || bail "not built in VNET_BUILD=$VNET_BUILD:$missing (run make)"
+	export VNET_LIBEXECDIR="$VNET_BUILD"
+}
+
+# bench_snapshot_build: copy the four executables into the temp dir and
+# run them from there, so a rebuild in the tree during a long run cannot
+# mix two builds. BENCH_BUILD_ID describes what was copied.
+bench_snapshot_build() {
+	local t d="$VN_TMP/build"
+	mkdir -p "$d" || bail "cannot create $d"
+	for t in vnetd vnet-capture vnet-crypt vnet-inject; do
+		cp -p "$VNET_BUILD/$t" "$d/$t" || bail "cannot copy $VNET_BUILD/$t"
+	done
+	BENCH_BUILD_ID="$(git -C "$VN_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+	BENCH_BUILD_ID="$BENCH_BUILD_ID build-sha256:$(cat "$d/vnetd" "$d/vnet-capture" "$d/vnet-crypt" "$d/vnet-inject" | sha256sum | cut -c1-12)"
+	BENCH_BUILD_FROM=$VNET_BUILD
+	VNET_BUILD=$d
+	export VNET_BUILD VNET_LIBEXECDIR="$d"
+}
+
+# ---------------------------------------------------------------- processes
+
+# bg_run SECS OUT CMD...: run CMD under timeout in the background with
+# stdout+stderr to OUT, tracked, and wait for it. Waiting with the "wait"
+# builtin lets Ctrl-C reach the cleanup trap at once. Returns CMD's status.
+bg_run() {
+	local secs=$1 out=$2 pid st; shift 2
+	timeout -k 2 "$secs" "$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	track "$pid"
+	wait "$pid"
+	st=$?
+	return $st
+}
+
+# bg_start VAR OUT CMD...: start CMD in the background (tracked), its PID
+# in VAR and in BENCH_CFG_PIDS (stopped by bench_topo_down).
+BENCH_CFG_PIDS=()
+bg_start() {
+	local var=$1 out=$2 pid; shift 2
+	"$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	track "$pid"
+	BENCH_CFG_PIDS+=("$pid")
+	printf -v "$var" '%s' "$pid"
+}
+
+# ---------------------------------------------------------------- topology
+
+# bench_topo_up OFFLOAD: lib.sh's topology (VM, HOST, PROXY, LAN, CLIENT,
+# DHCP namespaces) with offloads on or off; the VM gets VM_IP statically.
+bench_topo_up() {
+	VNET_OFFLOAD=$1
+	VN_NETNS=(); VN_DEVS=(); BENCH_CFG_PIDS=()
+	topo_up >"$VN_TMP/topo.out" 2>&1 || { cat "$VN_TMP/topo.out" >&2; return 1; }
+	ip -n "$NS_VM" addr add "$VM_IP/24" dev eth0
+}
+
+# bench_topo_down: stop this configuration's processes (vnetd pairs with
+# their workers, openvpn, iperf3), then delete its namespaces.
+bench_topo_down() {
+	local pid n ns pids
+	for n in host proxy; do
+		pid=${VNETD_PID[$n]}
+		[ -n "$pid" ] && alive "$pid" && vnetd_stop "$n" 10 >/dev/null
+		VNETD_PID[$n]=""
+	done
+	for pid in "${BENCH_CFG_PIDS[@]}"; do stop_pid "$pid" 3; done
+	for pid in "${BENCH_CFG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	BENCH_CFG_PIDS=()
+	for ns in "${VN_NETNS[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && say "bench: killing leftover processes in $ns: $pids" && kill -KILL $pids 2>/dev/null
+	done
+	for ns in "${VN_NETNS[@]}"; do
+		[ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && sleep 0.2
+		ip netns del "$ns" 2>/dev/null
+	done
+	VN_NETNS=(); VN_DEVS=()
+}
+
+# ---------------------------------------------------------------- configurations
+
+# Each setup_* prints a reason and fails if the configuration cannot run.
+# CPU_PIDS_FN names a function printing the PIDs whose CPU time counts.
+
+# direct: the VM's veth (vm0) moved from the host bridge into the home
+# LAN bridge: VM eth0 - vm0 [brlan] - c0 - CLIENT eth0. No tunnel.
+setup_direct() {
+	ip -n "$NS_HOST" link set vm0 nomaster &&
+	ip -n "$NS_HOST" link set vm0 netns "$NS_LAN" &&
+	ip -n "$NS_LAN" link set vm0 master brlan &&
+	ip -n "$NS_LAN" link set vm0 up || { say "cannot move vm0 into brlan"; return 1; }
+	local i
+	for i in "${!VN_DEVS[@]}"; do
+		[ "${VN_DEVS[$i]}" = "$NS_HOST:vm0" ] && VN_DEVS[$i]="$NS_LAN:vm0"
+	done
+	offload_apply
+	offload_verify >&2 || return 1
+	CPU_PIDS_FN=cpu_pids_none
+}
+cpu_pids_none() { :; }
+
+# vnet: the real vnetd pair from $VNET_BUILD, as in tests/net/20-bridge.t.
+BENCH_PKI=""
+setup_vnet() {
+	if [ -z "$BENCH_PKI" ]; then
+		vn_setup_pki >"$VN_TMP/pki.out" 2>&1 || { cat "$VN_TMP/pki.out" >&2; return 1; }
+		BENCH_PKI=1
+	fi
+	# Fresh logs for each configuration (lib.sh appends).
+	rm -f "$VN_TMP/host.log" "$VN_TMP/proxy.log"
+	if ! start_pair 20; then
+		say "vnetd pair did not link up:"
+		tail -n 15 "$VN_TMP/proxy.log" "$VN_TMP/host.log" >&2
+		return 1
+	fi
+	vnetd_workers_tracked host
+	vnetd_workers_tracked proxy
+	CPU_PIDS_FN=cpu_pids_vnet
+}
+cpu_pids_vnet() {
+	local n p
+	for n in host proxy; do
+		p=${VNETD_PID[$n]}
+		[ -n "$p" ] || continue
+		echo "$p"
+		pgrep -P "$p" 2>/dev/null
+	done
+}
+
+# ovpn_certs DIR: a CA, a server and a client certificate (EC P-256) for
+# OpenVPN, generated for this run.
+ovpn_certs() {
+	local d=$1 old_umask st
+	old_umask=$(umask)
+	umask 077
+	mkdir -p "$d"
+	(
+	set -e
+	cd "$d"
+	mkkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+	mkkey ca.key
+	openssl req -x509 -new -sha256 -days 2 -key ca.key -subj "/CN=vnet bench OpenVPN CA $$" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.crt 2>/dev/null
+	for n in server client; do
+		mkkey "$n.key"
+		openssl req -new -sha256 -key "$n.key" -subj "/CN=ovpn-$n" -out "$n.csr" 2>/dev/null
+		if [ "$n" = server ]; then eku=serverAuth; else eku=clientAuth; fi
+		printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+		    "keyUsage=critical,digitalSignature" \
+		    "extendedKeyUsage=$eku" >"$n.ext"
+		openssl x509 -req -sha256 -days 2 -in "$n.csr" -CA ca.crt -CAkey ca.key \
+		    -set_serial "0x$(openssl rand -hex 8)" -extfile "$n.ext" -out "$n.crt" 2>/dev/null
+		rm -f "$n.csr" "$n.ext"
+	done
+	openssl verify -CAfile ca.crt server.crt client.crt >/dev/null
+	)
+	st=$?
+	umask "$old_umask"
+	return $st
+}
+
+# openvpn PROTO (udp|tcp): OpenVPN 2.6 in TAP mode, TLS with the run's
+# certificates (ECDHE, --dh none), data channel AES-256-GCM, over the WAN
+# veth (server in PROXY, client in HOST, as vnetd). The server's tap is
+# moved into the home LAN bridge brlan, the client's joins brvm.
+OVPN_PIDS=()
+setup_openvpn() {
+	local proto=$1 d="$VN_TMP/ovpn" sproto cproto common nodelay=()
+	if [ ! -f "$d/client.crt" ]; then
+		ovpn_certs "$d" || { say "OpenVPN certificate generation failed"; return 1; }
+	fi
+	case $proto in
+	udp) sproto=udp; cproto=udp ;;
+	# vnet sets TCP_NODELAY on its link; OpenVPN gets the same.
+	tcp) sproto=tcp-server; cproto=tcp-client; nodelay=(--socket-flags TCP_NODELAY) ;;
+	*) say "setup_openvpn: udp or tcp"; return 1 ;;
+	esac
+	common=(--dev-type tap --disable-dco --verb 3 --script-security 1
+	    --data-ciphers AES-256-GCM --data-ciphers-fallback AES-256-GCM
+	    --ca "$d/ca.crt" --ping 2 --ping-restart 30 --connect-retry 1 1 "${nodelay[@]}")
+	rm -f "$d"/*.log
+	OVPN_PIDS=()
+	local sp cp
+	bg_start sp "$d/server.out" ip netns exec "$NS_PROXY" openvpn "${common[@]}" \
+	    --dev ovpns --proto "$sproto" --local "$PROXY_WAN" --lport "$OVPN_PORT" \
+	    --tls-server --dh none --cert "$d/server.crt" --key "$d/server.key" \
+	    --log "$d/server.log"
+	OVPN_PIDS+=("$sp")
+	bg_start cp "$d/client.out" ip netns exec "$NS_HOST" openvpn "${common[@]}" \
+	    --dev ovpnc --proto "$cproto" --remote "$PROXY_WAN" "$OVPN_PORT" --nobind \
+	    --tls-client --remote-cert-tls server --cert "$d/client.crt" --key "$d/client.key" \
+	    --log "$d/client.log"
+	OVPN_PIDS+=("$cp")
+	if ! wait_for 30 eval "grep -q 'Initialization Sequence Completed' '$d/server.log' &&
+	    grep -q 'Initialization Sequence Completed' '$d/client.log' || ! alive $sp || ! alive $cp"; then
+		:
+	fi
+	if ! grep -q 'Initialization Sequence Completed' "$d/server.log" ||
+	    ! grep -q 'Initialization Sequence Completed' "$d/client.log"; then
+		say "OpenVPN ($proto) did not come up:"
+		tail -n 15 "$d/server.log" "$d/client.log" "$d/server.out" "$d/client.out" >&2 2>/dev/null
+		return 1
+	fi
+	if ! grep -q "Data Channel: cipher 'AES-256-GCM'" "$d/client.log"; then
+		say "OpenVPN ($proto) did not negotiate AES-256-GCM:"
+		grep -i 'cipher' "$d/client.log" >&2
+		return 1
+	fi
+	ip -n "$NS_PROXY" link set ovpns netns "$NS_LAN" &&
+	ip -n "$NS_LAN" link set ovpns master brlan &&
+	ip -n "$NS_HOST" link set ovpnc master brvm &&
+	ip -n "$NS_LAN" link set ovpns up &&
+	ip -n "$NS_HOST" link set ovpnc up || { say "cannot bridge the OpenVPN taps"; return 1; }
+	VN_DEVS+=("$NS_LAN:ovpns" "$NS_HOST:ovpnc")
+	offload_apply
+	offload_verify >&2 || return 1
+	CPU_PIDS_FN=cpu_pids_openvpn
+}
+cpu_pids_openvpn() {
+	local p
+	for p in "${OVPN_PIDS[@]}"; do echo "$p"; done
+}
+
+# ---------------------------------------------------------------- measurements
+
+# cpu_ticks PID...: utime+stime (clock ticks, all threads) of each PID
+# that still exists, as "PID:TICKS" words.
+cpu_ticks() {
+	local p s
+	for p in "$@"; do
+		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		set -- $s
+		echo "$p:$(( ${12} + ${13} ))"
+	done
+}
+
+# cpu_delta "BEFORE" "AFTER": CPU seconds between two cpu_ticks outputs
+# (a PID missing before counts from zero; one missing after is lost and
+# reported on stderr).
+cpu_delta() {
+	awk -v b="$1" -v a="$2" -v hz="$CLK_TCK" 'BEGIN {
+		n = split(b, x, " "); for (i = 1; i <= n; i++) { split(x[i], y, ":"); B[y[1]] = y[2] }
+		n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], y, ":"); A[y[1]] = y[2] }
+		t = 0
+		for (p in A) t += A[p] - ((p in B) ? B[p] : 0)
+		for (p in B) if (!(p in A)) printf "bench: pid %s exited during the measurement; its CPU time is lost\n", p > "/dev/stderr"
+		printf "%.3f\n", t / hz
+	}'
+}
+
+# others_ticks: CPU clock ticks used so far (user + system, including
+# their reaped children) by every user-space process outside this run's
+# session: the machine's other load. The scheduler shares the CPUs
+# between sessions (autogroups), so a nice 19 fuzzer in its own session
+# still takes its fair share of them from a benchmark. Kernel threads
+# (softirq work for this run's traffic included) are not counted.
+others_ticks() {
+	perl -e '
+		my $me = (split / /, (do { local $/; open(my $f, "<", "/proc/self/stat") or exit 1; my $s = <$f>; $s =~ s/^.*\) //s; $s }))[3];
+		my $t = 0;
+		opendir(my $d, "/proc") or exit 1;
+		for my $p (grep { /^\d+$/ } readdir($d)) {
+			open(my $f, "<", "/proc/$p/stat") or next;
+			my $s = <$f>; close $f;
+			$s =~ s/^.*\) //s;
+			my @x = split / /, $s;
+			next if $x[6] & 0x00200000;		# PF_KTHREAD
+			next if $x[3] == $me;			# this run (its session)
+			$t += $x[11] + $x[12] + $x[13] + $x[14];
+		}
+		print "$t\n";'
+}
+
+# median V...: the median of numbers ("NA" ignored; NA if none).
+median() {
+	printf '%s\n' "$@" | awk '$1 != "NA" && $1 != "" { v[n++] = $1 }
+	END {
+		if (n == 0) { print "NA"; exit }
+		for (i = 1; i < n; i++) for (j = i; j > 0 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t }
+		if (n % 2) print v[int(n/2)]; else print (v[n/2-1] + v[n/2]) / 2
+	}'
+}
+
+# iperf3_json FILE EXPR: fields of an iperf3 -J result (perl JSON::PP).
+# EXPR: tcp -> "bits_per_second bytes" of the receiver;
+#       udp -> "packets lost_packets seconds lost_percent" (receiver side).
+iperf3_json() {
+	perl -MJSON::PP -e '
+		local $/; open(my $f, "<", $ARGV[0]) or exit 1; my $t = <$f>;
+		$t =~ s/^[^{]*//s;	# anything timeout/ip printed before the JSON
+		my $j = eval { JSON::PP->new->decode($t) } or exit 1;
+		exit 1 if $j->{error};
+		my $e = $j->{end};
+		if ($ARGV[1] eq "tcp") {
+			my $s = $e->{sum_received} or exit 1;
+			printf "%.0f %.0f\n", $s->{bits_per_second}, $s->{bytes};
+		} else {
+			my $s = $e->{sum_received} || $e->{sum} or exit 1;
+			printf "%d %d %.3f %.3f\n", $s->{packets}, $s->{lost_packets}, $s->{seconds}, $s->{lost_percent};
+		}' "$1" "$2"
+}
+
+# iperf3_server: iperf3 -s in the VM (stopped with the configuration).
+iperf3_server() {
+	local p
+	bg_start p "$VN_TMP/iperf3-server.log" ip netns exec "$NS_VM" iperf3 -s -B "$VM_IP" -p 5201
+	wait_for 5 eval "in_ns $NS_VM ss -Hltn 'sport = :5201' | grep -q ." ||
+		{ say "iperf3 server did not start"; cat "$VN_TMP/iperf3-server.log" >&2; return 1; }
+}
+
+# reach: the client reaches the VM (ARP, bridges learned), bounded.
+reach() {
+	wait_for 15 in_ns "$NS_CLIENT" ping -n -q -c 1 -W 1 "$VM_IP" &&
+	in_ns "$NS_VM" ping -n -q -c 3 -i 0.2 -W 1 "$CLIENT_IP" >/dev/null 2>&1
+}
+
+# The measurements run in the benchmark's own shell (never inside $(...))
+# and leave their figures in M_* variables: a command substitution would
+# hold off the Ctrl-C trap until iperf3 ends (bash drops a SIGINT that a
+# foreground child survived), while the "wait" in bg_run returns at once.
+
+# m_tcp to_vm|from_vm SECS OUT: one iperf3 TCP run CLIENT -> VM (or -R).
+# M_GBPS, M_BYTES: receiver's rate and bytes.
+m_tcp() {
+	local dir=$1 secs=$2 out=$3 r=() bps bytes
+	M_GBPS=NA; M_BYTES=0
+	[ "$dir" = from_vm ] && r=(-R)
+	bg_run $((secs + 20)) "$out" ip netns exec "$NS_CLIENT" iperf3 -c "$VM_IP" -p 5201 \
+	    -t "$secs" "${r[@]}" -J --connect-timeout 3000 || return 1
+	read -r bps bytes < <(iperf3_json "$out" tcp) || return 1
+	[ -n "$bytes" ] || return 1
+	M_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.3f\n", b / 1e9 }')
+	M_BYTES=$bytes
+}
+
+# m_udp64 SECS OUT: iperf3 UDP CLIENT -> VM, 64-byte payloads, unlimited
+# rate. M_PPS: packets the VM received per second; M_LOSS: loss in %.
+m_udp64() {
+	local secs=$1 out=$2 pk lost s lp
+	M_PPS=NA; M_LOSS=NA
+	bg_run $((secs + 20)) "$out" ip netns exec "$NS_CLIENT" iperf3 -c "$VM_IP" -p 5201 \
+	    -u -b 0 -l 64 -t "$secs" -J --connect-timeout 3000 || return 1
+	read -r pk lost s lp < <(iperf3_json "$out" udp) || return 1
+	[ -n "$s" ] || return 1
+	M_PPS=$(awk -v p="$pk" -v l="$lost" -v s="$s" 'BEGIN { if (s <= 0) print "NA"; else printf "%.0f\n", (p - l) / s }')
+	M_LOSS=$(awk -v lp="$lp" 'BEGIN { printf "%.2f\n", lp }')
+	[ "$M_PPS" != NA ]
+}
+
+# m_ping OUT: 200 pings CLIENT -> VM at 10 ms, from the individual RTTs:
+# M_RTT_AVG, M_RTT_P99 (nearest rank) in ms, M_RTT_N replies.
+m_ping() {
+	local out=$1 v
+	M_RTT_AVG=NA; M_RTT_P99=NA; M_RTT_N=0
+	bg_run 40 "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c 200 -w 30 "$VM_IP"
+	read -r M_RTT_AVG M_RTT_P99 M_RTT_N < <(sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$out" | sort -g | awk '
+	{ v[n++] = $1; s += $1 }
+	END {
+		if (n == 0) { print "NA NA 0"; exit }
+		k = int(0.99 * n); if (k < 0.99 * n) k++	# ceil
+		printf "%.3f %.3f %d\n", s / n, v[k - 1], n
+	}')
+	[ "${M_RTT_N:-0}" -gt 0 ]
+}
