@@ -1,0 +1,342 @@
+/*
+ * msg_decode() on every channel's table, as msg_recv() calls it for each
+ * message a channel delivers, checked against a model of the rules in
+ * doc/ARCHITECTURE.md ("Message layer"). A MSG_FRAMES batch is then
+ * walked with batch_next() as crypt and inject do, must tile the payload,
+ * and must come out byte for byte the same when rebuilt with
+ * batch_add(); a MSG_CONFIG payload goes to conf_parse() as in
+ * worker_setup().
+ *
+ * Input: byte 0 chooses the channel (& 7, modulo 6), whether a
+ * descriptor came with the message (bit 3) and how many times the same
+ * message is delivered on the same channel (bits 4-5, 1..4, for the
+ * once-only rules); the rest is the message, header included.
+ */
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "fuzz/fuzz.h"
+#include "lib/conf.h"
+#include "privsep/log.h"
+#include "privsep/msg.h"
+
+static const struct {
+	const char		*name;
+	const struct msg_rule	*rules;
+	const size_t		*n;
+} tabs[] = {
+	{ "monitor", msg_tab_monitor_from_worker,
+	    &msg_tab_monitor_from_worker_n },
+	{ "capture_ctl", msg_tab_capture_ctl, &msg_tab_capture_ctl_n },
+	{ "crypt_ctl", msg_tab_crypt_ctl, &msg_tab_crypt_ctl_n },
+	{ "inject_ctl", msg_tab_inject_ctl, &msg_tab_inject_ctl_n },
+	{ "frames", msg_tab_frames, &msg_tab_frames_n },
+	{ "monitor_crypt", msg_tab_monitor_from_crypt,
+	    &msg_tab_monitor_from_crypt_n },
+};
+#define NTABS	(sizeof(tabs) / sizeof(tabs[0]))
+
+static uint8_t	 batchbuf[MSG_MAX];
+
+static uint32_t
+get32h(const uint8_t *p)
+{
+	uint32_t	 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* A string field of a report: printable, no quote or backslash, padded. */
+static int
+str_ok(const uint8_t *f, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; i < size && f[i] != '\0'; i++)
+		if (f[i] < 0x20 || f[i] > 0x7e || f[i] == '"' || f[i] == '\\')
+			return 0;
+	if (i == size)
+		return 0;
+	for (; i < size; i++)
+		if (f[i] != '\0')
+			return 0;
+	return 1;
+}
+
+/* MSG_LINKS / MSG_MACS: a u32 count, then whole entries. */
+static int
+table_ok(uint16_t type, const uint8_t *p, size_t len)
+{
+	struct msg_link	 lk;
+	struct msg_mac	 mc;
+	size_t		 esz = type == MSG_LINKS ? sizeof(lk) : sizeof(mc);
+	size_t		 off;
+
+	if (len < 4 || (len - 4) % esz != 0)
+		return 0;
+	for (off = 4; off < len; off += esz) {
+		const uint8_t *e = p + off;
+
+		if (type == MSG_LINKS) {
+			if (!str_ok(e + offsetof(struct msg_link, peer),
+			    sizeof(lk.peer)) ||
+			    !str_ok(e + offsetof(struct msg_link, host),
+			    sizeof(lk.host)) ||
+			    !str_ok(e + offsetof(struct msg_link, subject),
+			    sizeof(lk.subject)) ||
+			    !str_ok(e + offsetof(struct msg_link, tls),
+			    sizeof(lk.tls)) ||
+			    !str_ok(e + offsetof(struct msg_link, cipher),
+			    sizeof(lk.cipher)))
+				return 0;
+		} else if (!str_ok(e + offsetof(struct msg_mac, host),
+		    sizeof(mc.host)) ||
+		    !str_ok(e + offsetof(struct msg_mac, peer), sizeof(mc.peer)))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The payload rules, as the architecture document and privsep/msg.h
+ * state them: 1 valid, 0 invalid, -1 for a type this model does not know
+ * (added since: only the generic rules are checked for it).
+ */
+static int
+payload_ok(uint16_t type, const uint8_t *p, size_t len)
+{
+	size_t		 off, n, i;
+	uint32_t	 l;
+
+	switch (type) {
+	case MSG_FRAMES:
+		for (off = 0, n = 0; off < len; off += 4 + l, n++) {
+			if (len - off < 4)
+				return 0;
+			l = get32h(p + off);
+			if (l < VNET_FRAME_MIN || l > VNET_FRAME_MAX ||
+			    l > len - off - 4)
+				return 0;
+		}
+		return n >= 1 && n <= MSG_BATCH_MAXFRAMES;
+	case MSG_LOG:
+		if (len < 3 || p[0] > LOG_DEBUG || p[1] > LOGC_AUDIT)
+			return 0;
+		for (i = 2; i < len; i++)
+			if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
+				return 0;
+		return 1;
+	case MSG_STATS:
+		if (len == 0 || len % sizeof(struct msg_stat) != 0 ||
+		    len / sizeof(struct msg_stat) > MSG_STATS_MAX)
+			return 0;
+		for (off = 0; off < len; off += sizeof(struct msg_stat)) {
+			const uint8_t *nm = p + off;
+
+			if (nm[0] == '\0')
+				return 0;
+			for (i = 0; i < MSG_STAT_NAME && nm[i] != '\0'; i++)
+				if (!((nm[i] >= 'a' && nm[i] <= 'z') ||
+				    (nm[i] >= '0' && nm[i] <= '9') ||
+				    nm[i] == '_'))
+					return 0;
+			if (i == MSG_STAT_NAME)
+				return 0;
+			for (; i < MSG_STAT_NAME; i++)
+				if (nm[i] != '\0')
+					return 0;
+		}
+		return 1;
+	case MSG_CONNECT_ADDR: {
+		struct msg_addr	 a;
+
+		if (len != sizeof(a))
+			return 0;
+		memcpy(&a, p, sizeof(a));
+		return (a.family == AF_INET || a.family == AF_INET6) &&
+		    a.port != 0;
+	}
+	case MSG_LINKS:
+	case MSG_MACS:
+		return table_ok(type, p, len);
+	case MSG_CONFIG:
+	case MSG_RELOAD:
+	case MSG_PEM_CERT:
+	case MSG_PEM_KEY:
+	case MSG_PEM_CA:
+		return memchr(p, '\0', len) == NULL;
+	case MSG_GO:
+	case MSG_STATS_REQ:
+	case MSG_READY:
+	case MSG_LISTEN_FD:
+		return len == 0;
+	default:
+		return -1;
+	}
+}
+
+/* Is this payload wrong only by a length no whole number of entries? */
+static int
+ragged(uint16_t type, size_t len)
+{
+	switch (type) {
+	case MSG_STATS:
+		return len % sizeof(struct msg_stat) != 0;
+	case MSG_LINKS:
+		return len < 4 || (len - 4) % sizeof(struct msg_link) != 0;
+	case MSG_MACS:
+		return len < 4 || (len - 4) % sizeof(struct msg_mac) != 0;
+	default:
+		return 0;
+	}
+}
+
+/* Expected verdict; *rule gets the matching rule when there is one. */
+static int
+model(const struct msg_rule *rules, size_t nrules, uint32_t seen,
+    const uint8_t *buf, size_t n, int hasfd, const struct msg_rule **rule)
+{
+	struct msg_hdr	 h;
+	size_t		 i;
+
+	*rule = NULL;
+	if (n < MSG_HDR_LEN)
+		return -MSG_E_SHORT;
+	memcpy(&h, buf, sizeof(h));
+	if (h.len != n - MSG_HDR_LEN)
+		return -MSG_E_TRUNC;
+	if (h.flags != 0)
+		return -MSG_E_FLAGS;
+	for (i = 0; i < nrules; i++)
+		if (rules[i].type == h.type)
+			*rule = &rules[i];
+	if (*rule == NULL)
+		return -MSG_E_TYPE;
+	if (h.len < (*rule)->minlen || h.len > (*rule)->maxlen)
+		return -MSG_E_LENGTH;
+	if (!hasfd != !(*rule)->wantfd)
+		return -MSG_E_FD;
+	if ((*rule)->once && h.type < 32 && (seen & (1u << h.type)))
+		return -MSG_E_ONCE;
+	switch (payload_ok(h.type, buf + MSG_HDR_LEN, h.len)) {
+	case 0:
+		return -MSG_E_PAYLOAD;
+	case 1:
+		return MSG_OK;
+	default:
+		return -MSG_E_MAX;	/* unknown type: OK or a payload error */
+	}
+}
+
+/* A valid batch: walk it, check the tiling, rebuild it. */
+static void
+check_frames(const uint8_t *p, size_t len)
+{
+	struct msg_batch	 b = { .buf = batchbuf };
+	const uint8_t		*f;
+	size_t			 off = 0, prev, flen, nf = 0;
+
+	batch_reset(&b);
+	for (prev = 0; batch_next(p, len, &off, &f, &flen); prev = off) {
+		FUZZ_ASSERT(f == p + prev + 4);
+		FUZZ_ASSERT(off == prev + 4 + flen && off <= len);
+		FUZZ_ASSERT(flen >= VNET_FRAME_MIN && flen <= VNET_FRAME_MAX);
+		FUZZ_ASSERT(get32h(p + prev) == flen);
+		FUZZ_ASSERT(batch_add(&b, f, flen) == 1);
+		nf++;
+	}
+	/* The walk ends exactly at the end: the frames tile the payload. */
+	FUZZ_ASSERT(off == len);
+	FUZZ_ASSERT(nf >= 1 && nf <= MSG_BATCH_MAXFRAMES);
+	FUZZ_ASSERT(b.nframes == nf && b.len == MSG_HDR_LEN + len);
+	FUZZ_ASSERT(memcmp(b.buf + MSG_HDR_LEN, p, len) == 0);
+	/* And the walk, once over, stays over. */
+	FUZZ_ASSERT(batch_next(p, len, &off, &f, &flen) == 0 && off == len);
+}
+
+static void
+check_ok(const struct msg_rule *r, const struct msg *m, const uint8_t *buf,
+    size_t n, int hasfd)
+{
+	struct conf		 c;
+	struct conf_error	 err;
+
+	FUZZ_ASSERT(r != NULL && m->type == r->type);
+	FUZZ_ASSERT(m->payload == buf + MSG_HDR_LEN);
+	FUZZ_ASSERT(m->len == n - MSG_HDR_LEN);
+	FUZZ_ASSERT(m->len >= r->minlen && m->len <= r->maxlen);
+	FUZZ_ASSERT(m->len <= MSG_MAX_PAYLOAD);
+	FUZZ_ASSERT(!hasfd == !r->wantfd);
+	FUZZ_ASSERT(m->fd == -1);
+	FUZZ_ASSERT(strcmp(msg_type_name(m->type), "unknown") != 0);
+	switch (m->type) {
+	case MSG_FRAMES:
+		check_frames(m->payload, m->len);
+		break;
+	case MSG_CONFIG:
+	case MSG_RELOAD:
+		/* worker_setup(), crypt's reload: straight to the parser. */
+		if (conf_parse((const char *)m->payload, m->len, &c,
+		    &err) == 0)
+			conf_free(&c);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct msg_rule	*rule;
+	struct msg_chan		 chan;
+	struct msg		 m;
+	const uint8_t		*buf;
+	size_t			 t, n, reps, i;
+	uint32_t		 before;
+	int			 hasfd, rc, want;
+
+	if (size < 1)
+		return 0;
+	t = (size_t)(data[0] & 7) % NTABS;
+	hasfd = (data[0] >> 3) & 1;
+	reps = (size_t)((data[0] >> 4) & 3) + 1;
+	buf = data + 1;
+	n = size - 1;
+
+	msg_chan_init(&chan, tabs[t].name, tabs[t].rules, *tabs[t].n);
+	for (i = 0; i < reps; i++) {
+		before = chan.seen;
+		want = model(tabs[t].rules, *tabs[t].n, chan.seen, buf, n,
+		    hasfd, &rule);
+		memset(&m, 0xa5, sizeof(m));
+		rc = msg_decode(&chan, buf, n, hasfd, &m);
+		/* A length that is no whole number of entries: either name. */
+		if (want == -MSG_E_PAYLOAD && rule != NULL &&
+		    ragged(rule->type, n - MSG_HDR_LEN))
+			FUZZ_ASSERT(rc == -MSG_E_PAYLOAD ||
+			    rc == -MSG_E_LENGTH);
+		else if (want == -MSG_E_MAX)
+			FUZZ_ASSERT(rc == MSG_OK || rc == -MSG_E_PAYLOAD ||
+			    rc == -MSG_E_LENGTH);
+		else
+			FUZZ_ASSERT(rc == want);
+		if (rc != MSG_OK) {
+			FUZZ_ASSERT(rc < 0 && rc > -MSG_E_MAX);
+			FUZZ_ASSERT(chan.seen == before);
+			FUZZ_ASSERT(strcmp(msg_strerror(rc),
+			    "unknown error") != 0);
+			continue;
+		}
+		check_ok(rule, &m, buf, n, hasfd);
+		if (rule->once && m.type < 32)
+			FUZZ_ASSERT(chan.seen == (before | 1u << m.type));
+		else
+			FUZZ_ASSERT(chan.seen == before);
+	}
+	return 0;
+}
