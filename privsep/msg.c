@@ -36,9 +36,9 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 const char *
 msg_strerror(int err)
 {
-	if (err < 0)
+	if (err < 0 && err > -MSG_E_MAX)
 		err = -err;
-	if (err >= MSG_E_MAX)
+	if (err < 0 || err >= MSG_E_MAX)
 		return "unknown error";
 	return msg_errs[err];
 }

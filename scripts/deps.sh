@@ -4,11 +4,13 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libpcap-dev libssl-dev libseccomp-dev libcap-ng-dev libcmocka-dev"
+# libFuzzer: clang alone (no recommends) brings neither runtime nor symbolizer.
+FUZZ="clang libclang-rt-14-dev llvm"
 TEST="iproute2 iputils-ping dnsmasq-base tcpdump ethtool socat busybox openssl procps perl mandoc passwd coreutils systemd jq rsyslog util-linux nftables python3"
 # The SELinux policy module is built and checked against a private store.
 SELINUX="selinux-policy-dev selinux-policy-default policycoreutils semodule-utils checkpolicy setools selinux-utils m4 make"
 
-want="$BUILD $TEST $SELINUX"
+want="$BUILD $TEST $SELINUX $FUZZ"
 [ $# -gt 0 ] && want="$*"
 
 missing=""
