@@ -46,6 +46,7 @@ struct monitor {
 	char		*conftext;
 	size_t		 conflen;
 	char		 confhash[65];		/* sha256 of conftext, hex */
+	int		 parsed;		/* conf holds the parsed file */
 	struct conf	 conf;
 	char		*pem_cert, *pem_key, *pem_ca;
 	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
@@ -85,7 +86,8 @@ int	 monitor_reload(struct monitor *, const char **why);
 /* monitor/setup.c */
 void	 setup_hash(const char *text, size_t len, char out[65]);
 char	*setup_read(const char *path, size_t max, size_t *lenp);
-int	 setup_load(struct monitor *, const char *file, int check_only);
+int	 setup_load(struct monitor *, const char *file, int check_only,
+	    char *why, size_t);
 int	 setup_sockets(struct monitor *);
 
 #endif

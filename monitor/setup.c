@@ -65,15 +65,16 @@ setup_read(const char *path, size_t max, size_t *lenp)
 }
 
 static int
-load_pem(const char *what, const char *path, char **buf, size_t *len)
+load_pem(const char *what, const char *path, char **buf, size_t *len,
+    char *why, size_t wlen)
 {
 	if ((*buf = setup_read(path, MSG_MAX_PAYLOAD, len)) == NULL) {
-		fprintf(stderr, "vnetd: %s %s: %s\n", what, path,
+		snprintf(why, wlen, "vnetd: %s %s: %s", what, path,
 		    strerror(errno));
 		return -1;
 	}
 	if (*len == 0) {
-		fprintf(stderr, "vnetd: %s %s: empty file\n", what, path);
+		snprintf(why, wlen, "vnetd: %s %s: empty file", what, path);
 		return -1;
 	}
 	return 0;
@@ -81,7 +82,7 @@ load_pem(const char *what, const char *path, char **buf, size_t *len)
 
 /* Resolve the proxy address once, here, so crypt needs no resolver. */
 static int
-resolve_connect(struct monitor *m)
+resolve_connect(struct monitor *m, char *why, size_t wlen)
 {
 	struct addrinfo	 hints, *res;
 	char		 port[8];
@@ -92,7 +93,7 @@ resolve_connect(struct monitor *m)
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", m->conf.connect_port);
 	if ((rv = getaddrinfo(m->conf.connect_addr, port, &hints, &res))) {
-		fprintf(stderr, "vnetd: %s: connect %s: %s\n", m->conffile,
+		snprintf(why, wlen, "vnetd: %s: connect %s: %s", m->conffile,
 		    m->conf.connect_addr, gai_strerror(rv));
 		return -1;
 	}
@@ -123,59 +124,70 @@ setup_hash(const char *text, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+/*
+ * Everything the monitor needs from the file system and the resolver,
+ * checked before anything starts. On failure, why says what is wrong in
+ * the words of the old stderr messages (file:line: ... for syntax).
+ */
 int
-setup_load(struct monitor *m, const char *file, int check_only)
+setup_load(struct monitor *m, const char *file, int check_only, char *why,
+    size_t wlen)
 {
 	struct conf_error	 err;
-	const char		*why;
+	const char		*cwhy;
 	struct passwd		*pw;
 	struct group		*gr;
 
 	m->conffile = file;
 	if ((m->conftext = setup_read(file, CONF_MAX_TEXT, &m->conflen)) ==
 	    NULL) {
-		fprintf(stderr, "vnetd: %s: %s\n", file, strerror(errno));
+		snprintf(why, wlen, "vnetd: %s: %s", file, strerror(errno));
 		return -1;
 	}
 	setup_hash(m->conftext, m->conflen, m->confhash);
 	if (conf_parse(m->conftext, m->conflen, &m->conf, &err) == -1) {
 		if (err.line > 0)
-			fprintf(stderr, "%s:%u: %s\n", file, err.line, err.msg);
+			snprintf(why, wlen, "%s:%u: %s", file, err.line,
+			    err.msg);
 		else
-			fprintf(stderr, "%s: %s\n", file, err.msg);
+			snprintf(why, wlen, "%s: %s", file, err.msg);
 		return -1;
 	}
+	m->parsed = 1;
 	if ((pw = getpwnam(m->conf.user)) == NULL) {
-		fprintf(stderr, "%s: user %s does not exist\n", file,
+		snprintf(why, wlen, "%s: user %s does not exist", file,
 		    m->conf.user);
 		return -1;
 	}
 	if ((gr = getgrnam(m->conf.control_group)) == NULL) {
-		fprintf(stderr, "%s: control-group %s does not exist\n", file,
+		snprintf(why, wlen, "%s: control-group %s does not exist", file,
 		    m->conf.control_group);
 		return -1;
 	}
 	m->control_gid = gr->gr_gid;
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-		fprintf(stderr, "%s: user %s must not have uid or gid 0\n",
+		snprintf(why, wlen, "%s: user %s must not have uid or gid 0",
 		    file, m->conf.user);
 		return -1;
 	}
-	if (privsep_check_chroot(m->conf.chroot, &why) == -1) {
-		fprintf(stderr, "%s: chroot %s: %s\n", file, m->conf.chroot,
-		    why);
+	if (privsep_check_chroot(m->conf.chroot, &cwhy) == -1) {
+		snprintf(why, wlen, "%s: chroot %s: %s", file, m->conf.chroot,
+		    cwhy);
 		return -1;
 	}
 	if (load_pem("certificate", m->conf.certificate, &m->pem_cert,
-	    &m->pem_cert_len) == -1 ||
-	    load_pem("key", m->conf.key, &m->pem_key, &m->pem_key_len) == -1 ||
-	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len) == -1)
+	    &m->pem_cert_len, why, wlen) == -1 ||
+	    load_pem("key", m->conf.key, &m->pem_key, &m->pem_key_len, why,
+	    wlen) == -1 ||
+	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len, why,
+	    wlen) == -1)
 		return -1;
-	if (m->conf.role == CONF_ROLE_HOST && resolve_connect(m) == -1)
+	if (m->conf.role == CONF_ROLE_HOST && resolve_connect(m, why, wlen) ==
+	    -1)
 		return -1;
 	if (!check_only && if_nametoindex(m->conf.interface) == 0) {
-		fprintf(stderr, "vnetd: interface %s: %s\n", m->conf.interface,
-		    strerror(errno));
+		snprintf(why, wlen, "vnetd: interface %s: %s",
+		    m->conf.interface, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -281,12 +281,38 @@ monitor_free(struct monitor *m)
 	free(m->pem_ca);
 }
 
+/*
+ * A start refused for bad configuration leaves an audit record as well
+ * as the message on stderr: an operator who watches only the audit
+ * trail sees the daemon did not come up, and why. The facilities are
+ * the file's when it parsed, the defaults otherwise. With -n (a check)
+ * nothing is logged.
+ */
+static void
+start_refused(struct monitor *m, const char *file, char *why, int debug)
+{
+	size_t	 i;
+
+	log_init_monitor(debug, m->verbose);
+	if (m->parsed)
+		log_set_facilities(m->conf.syslog_facility,
+		    m->conf.audit_facility);
+	for (i = 0; why[i] != '\0'; i++)
+		if (why[i] == '"' || (unsigned char)why[i] < 0x20)
+			why[i] = '\'';
+	if (strncmp(why, "vnetd: ", 7) == 0)
+		why += 7;
+	audit("event=start_refused config=%s config_sha256=%s reason=\"%s\"",
+	    file, m->confhash[0] != '\0' ? m->confhash : "-", why);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct monitor	 m;
 	const char	*file = VNET_CONFFILE;
 	const char	*xdir = NULL;
+	char		 why[1024];
 	int		 ch, debug = 0, check = 0, sfd, i;
 
 	memset(&m, 0, sizeof(m));
@@ -308,7 +334,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vnetd: must be started as root\n");
 		return 1;
 	}
-	if (setup_load(&m, file, check) == -1) {
+	if (setup_load(&m, file, check, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s\n", why);
+		if (!check)
+			start_refused(&m, file, why, debug);
 		monitor_free(&m);
 		return 1;
 	}

@@ -15,7 +15,7 @@
 vn_prereq
 ops_prereq
 vn_init
-plan 26
+plan 27
 
 DEVLOG0=$(devlog_state)
 
@@ -308,7 +308,30 @@ ok "$([ "$n" -ge 2 ] && [ "$n" -le 10 ] && [ "$supp" -ge 20 ] && [ "$tot" = $((n
     "rate limit: refused connections logged at most 5 a second, suppressed=N reported (next record or summary); records + suppressed = total ($n + $supp = ${tot:-?})" ||
 	{ diag "$(cat "$VN_TMP/flood.out")"; diag "$recs"; }
 
-# ---- 26: the machine's own /dev/log was never touched.
+# ---- 26: a start refused for a bad configuration file: the error on
+# stderr, the exit status, and an audit record naming the file, its
+# sha256 and the reason (the same words as on stderr).
+BADC=$VN_TMP/bad-start.conf
+sed 's/^max-links .*//' "$VN_TMP/proxy.conf" >"$BADC"
+printf 'max-links many\n' >>"$BADC"
+badline=$(wc -l <"$BADC")
+BADSHA=$(sha256sum "$BADC" | cut -d' ' -f1)
+mark=$(log_mark "$PLOG")
+errmark=$(wc -l <"$VN_TMP/proxy.stderr")
+vnetd_start_syslog proxy "$NS_PROXY" "$BADC" >"$VN_TMP/bad-start.out" 2>&1
+st=$?
+err=$(tail -n "+$((errmark + 1))" "$VN_TMP/proxy.stderr" | grep -F "$BADC:$badline:")
+sys_wait 5 "$PLOG" "$mark" authpriv event=start_refused "config=$BADC" "config_sha256=$BADSHA"
+st2=$?
+rec=$(sys_lines "$PLOG" "$mark" authpriv event=start_refused | tail -n 1)
+diag "stderr: $err"
+diag "audit: $rec"
+ok "$([ "$st" != 0 ] && [ -n "$err" ] && [ "$st2" = 0 ] &&
+    printf '%s\n' "$rec" | grep -qF "reason=\"$BADC:$badline:"; echo $?)" \
+    "a bad configuration file: no daemon, '$BADC:$badline: ...' on stderr, and 'authpriv ... event=start_refused config_sha256=<sha256sum> reason=\"<same>\"'" ||
+	{ diag "$(cat "$VN_TMP/bad-start.out")"; diag_file "$PLOG" 5 proxy.syslog; }
+
+# ---- 27: the machine's own /dev/log was never touched.
 is "$(devlog_state)" "$DEVLOG0" "the machine's /dev/log is as it was ($DEVLOG0)"
 
 tap_done
