@@ -4,10 +4,13 @@
 #   make bench            # 3 runs of 10 s per TCP/UDP figure
 #   make bench QUICK=1    # 1 run of 3 s (a check that everything works)
 #
-# For offloads on and then off, four configurations, each on a fresh copy
+# For offloads on and then off, five configurations, each on a fresh copy
 # of the test topology (tests/net/lib.sh topo_up):
 #   direct       the VM's veth moved into the home LAN bridge (no tunnel)
 #   vnet-tls     the vnetd pair from $VNET_BUILD, as in tests/net/20-bridge.t
+#                (the proxy authorizes 1 MAC and has 1 link)
+#   vnet-scale   the same pair, but the proxy authorizes 1000 MACs and 15
+#                more (idle) host vnetd are linked to it: 16 links
 #   openvpn-udp  OpenVPN 2.6, TAP, UDP, AES-256-GCM, bridged like vnet
 #   openvpn-tcp  the same over TCP
 # Figures between the home CLIENT and the VM: iperf3 TCP each way, iperf3
@@ -16,8 +19,9 @@
 # doc/PERFORMANCE.md and bench/README.
 #
 # Environment: VNET_BUILD (default ./build), QUICK=1, and for partial
-# runs BENCH_OFFLOADS="on off", BENCH_CONFIGS="direct vnet-tls
-# openvpn-udp openvpn-tcp" (ratios and targets need all four).
+# runs BENCH_OFFLOADS="on off", BENCH_CONFIGS="direct vnet-tls vnet-scale
+# openvpn-udp openvpn-tcp" (ratios and targets need all five; the scale
+# target only vnet-tls and vnet-scale).
 # Results: printed, and bench/results/latest.txt (one line per
 # configuration: "name offload=on key=value ...") and latest.log.
 
@@ -33,9 +37,9 @@ case "${QUICK:-}" in
 *) bail "QUICK must be 1 or empty, not '$QUICK'" ;;
 esac
 OFFLOADS=${BENCH_OFFLOADS:-on off}
-CONFIGS=${BENCH_CONFIGS:-direct vnet-tls openvpn-udp openvpn-tcp}
+CONFIGS=${BENCH_CONFIGS:-direct vnet-tls vnet-scale openvpn-udp openvpn-tcp}
 for c in $CONFIGS; do
-	case $c in direct|vnet-tls|openvpn-udp|openvpn-tcp) ;; *) bail "unknown configuration '$c'" ;; esac
+	case $c in direct|vnet-tls|vnet-scale|openvpn-udp|openvpn-tcp) ;; *) bail "unknown configuration '$c'" ;; esac
 done
 for o in $OFFLOADS; do
 	case $o in on|off) ;; *) bail "offload must be on or off, not '$o'" ;; esac
@@ -64,7 +68,7 @@ FAILED=()
 fig() { echo "${R[$1|$2]:-NA}"; }
 
 run_config() {
-	local cfg=$1 off=$2 k=$1\|$2 t0 out i dir a b bytes cpu ok=1
+	local cfg=$1 off=$2 k=$1\|$2 t0 out i dir a b sa sb bytes cpu ok=1
 	local -a runs
 	t0=$(now_ms)
 	say ""
@@ -76,9 +80,12 @@ run_config() {
 	case $cfg in
 	direct) setup_direct ;;
 	vnet-tls) setup_vnet ;;
+	vnet-scale) setup_vnet_scale ;;
 	openvpn-udp) setup_openvpn udp ;;
 	openvpn-tcp) setup_openvpn tcp ;;
 	esac || { FAILED+=("$cfg/$off: setup"); bench_topo_down; return 1; }
+	# vnet: the links up at the proxy and the MACs it authorizes.
+	R[$k|links]=$BENCH_LINKS; R[$k|macs]=$BENCH_MACS
 	if ! iperf3_server || ! reach; then
 		say "bench: the client does not reach the VM ($VM_IP) through $cfg"
 		FAILED+=("$cfg/$off: no connectivity"); bench_topo_down; return 1
@@ -97,7 +104,7 @@ run_config() {
 
 	# TCP both ways; the tunnel's CPU time over all TCP runs.
 	bytes=0
-	b=$(cpu_ticks $($CPU_PIDS_FN))
+	b=$(cpu_ticks $($CPU_PIDS_FN)); sb=$(cpu_ticks $($CPU_SIDE_FN))
 	for dir in to_vm from_vm; do
 		runs=()
 		for ((i = 1; i <= RUNS; i++)); do
@@ -113,7 +120,7 @@ run_config() {
 		R[$k|tcp_${dir}_runs]=$(IFS=,; echo "${runs[*]}")
 		say "   tcp $dir: ${R[$k|tcp_${dir}_gbps]} Gbit/s (runs ${R[$k|tcp_${dir}_runs]})"
 	done
-	a=$(cpu_ticks $($CPU_PIDS_FN))
+	a=$(cpu_ticks $($CPU_PIDS_FN)); sa=$(cpu_ticks $($CPU_SIDE_FN))
 	[ "$bytes" -gt 0 ] && R[$k|tcp_gb]=$(awk -v n="$bytes" 'BEGIN { printf "%.3f", n / 1e9 }')
 	if [ -n "$b" ] && [ "$bytes" -gt 0 ]; then
 		cpu=$(cpu_delta "$b" "$a")
@@ -121,6 +128,7 @@ run_config() {
 		R[$k|cpu_s_per_gb]=$(awk -v c="$cpu" -v n="$bytes" 'BEGIN { printf "%.3f", c / (n / 1e9) }')
 		say "   cpu: $cpu s for ${R[$k|tcp_gb]} GB over TCP = ${R[$k|cpu_s_per_gb]} s/GB (pids: $(echo $($CPU_PIDS_FN)))"
 	fi
+	[ -n "$sb" ] && say "   cpu: the ${#BENCH_XHOSTS[@]} other linked hosts' vnetd used $(cpu_delta "$sb" "$sa") s meanwhile (not counted above)"
 
 	# 64-byte UDP, client -> VM, unlimited rate.
 	runs=(); local losses=()
@@ -142,11 +150,20 @@ run_config() {
 	    'BEGIN { if (a == "" || b == "" || ms <= 0) print "NA"; else printf "%.2f\n", (b - a) / hz / (ms / 1000) }')
 	say "   other processes on the machine used ${R[$k|others_cores]} cores meanwhile"
 
-	if [ "$cfg" = vnet-tls ]; then
-		local crashes
-		crashes=$(log_lines "$VN_TMP/host.log" 0 event=worker_exit; log_lines "$VN_TMP/proxy.log" 0 event=worker_exit)
+	case $cfg in
+	vnet-*)
+		local crashes n
+		crashes=$(for n in host proxy "${BENCH_XHOSTS[@]}"; do log_lines "$VN_TMP/$n.log" 0 event=worker_exit; done)
 		[ -n "$crashes" ] && { say "   vnet workers exited during the run:"; say "$crashes"; ok=0; }
-	fi
+		if [ -n "$BENCH_LINKS" ]; then
+			R[$k|links_end]=$(bench_links)
+			if [ "${R[$k|links_end]}" != "$BENCH_LINKS" ]; then
+				say "   the proxy reports ${R[$k|links_end]:-no} links up after the measurements, $BENCH_LINKS before"
+				FAILED+=("$cfg/$off: $BENCH_LINKS links up before the measurements, ${R[$k|links_end]:-?} after")
+			fi
+		fi
+		;;
+	esac
 	bench_topo_down
 	[ "$ok" = 1 ] || FAILED+=("$cfg/$off: some measurements failed")
 	say "   ($(( ($(now_ms) - t0) / 1000 )) s)"
@@ -189,15 +206,24 @@ report() {
 	done
 	echo "(TCP: iperf3 receiver rate, median; UDP64: packets the VM received per second; RTT: client->VM;"
 	echo " CPU: utime+stime of the tunnel's processes during the TCP runs per GB carried, direct has none;"
-	echo " others: CPU cores other processes on the machine used while the configuration was measured)"
+	echo " others: CPU cores other processes on the machine used while the configuration was measured;"
+	echo " vnet-scale: vnet-tls's pair with $SCALE_MACS MACs authorized and $SCALE_LINKS links up at the proxy)"
 }
 
-# ratio A B: A/B to 2 decimals, or NA.
+# ratio A B [DECIMALS]: A/B to 2 (or DECIMALS) decimals, or NA.
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
+	awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
 		if (a == "NA" || b == "NA" || a == "" || b == "" || b + 0 == 0) { print "NA"; exit }
-		printf "%.2f\n", a / b }'
+		printf "%." d "f\n", a / b }'
 }
+# maclinks CFG OFF: "N MACs, L links" that the proxy of a vnet configuration
+# authorized and had up.
+maclinks() {
+	local m l
+	m=$(fig "$1|$2" macs); l=$(fig "$1|$2" links)
+	printf '%s MAC%s, %s link%s\n' "$m" "$([ "$m" = 1 ] || echo s)" "$l" "$([ "$l" = 1 ] || echo s)"
+}
+
 # added CFG OFF: rtt_avg of CFG minus direct's, in ms (NA if missing).
 added() {
 	awk -v a="$(fig "$1|$2" rtt_avg_ms)" -v d="$(fig "direct|$2" rtt_avg_ms)" 'BEGIN {
@@ -223,6 +249,16 @@ ratios() {
 		    "$(ratio "$(added vnet-tls "$off")" "$(added openvpn-udp "$off")")" \
 		    "$(ratio "$(added vnet-tls "$off")" "$(added openvpn-tcp "$off")")" \
 		    "$(added vnet-tls "$off")" "$(added openvpn-udp "$off")" "$(added openvpn-tcp "$off")"
+	done
+	echo
+	echo "vnet-scale relative to vnet-tls, same run (scale / tls):"
+	printf '%-5s %-17s %10s   %s\n' offl figure "/ vnet-tls" "Gbit/s"
+	for off in $OFFLOADS; do
+		for key in tcp_to_vm_gbps tcp_from_vm_gbps; do
+			printf '%-5s %-17s %10s   %s\n' "$off" "$key" \
+			    "$(ratio "$(fig "vnet-scale|$off" "$key")" "$(fig "vnet-tls|$off" "$key")" 3)" \
+			    "$(fig "vnet-scale|$off" "$key") ($(maclinks vnet-scale "$off")) / $(fig "vnet-tls|$off" "$key") ($(maclinks vnet-tls "$off"))"
+		done
 	done
 }
 
@@ -267,6 +303,12 @@ targets() {
 			verdict "offloads $off: UDP64 pps >= 2x OpenVPN-${o^^}" "$r" ">=" 2 \
 			    "vnet $(fig "vnet-tls|$off" udp64_pps) / ovpn-$o $(fig "openvpn-$o|$off" udp64_pps) pkt/s = ${r}x"
 		done
+		# 3 decimals: 0.948 must not round up to a met 0.95.
+		for dir in to_vm from_vm; do
+			r=$(ratio "$(fig "vnet-scale|$off" "tcp_${dir}_gbps")" "$(fig "vnet-tls|$off" "tcp_${dir}_gbps")" 3)
+			verdict "offloads $off: TCP $dir with $SCALE_MACS MACs and $SCALE_LINKS links >= 95% of 1 MAC, 1 link" "$r" ">=" 0.95 \
+			    "scale $(fig "vnet-scale|$off" "tcp_${dir}_gbps") ($(maclinks vnet-scale "$off")) / tls $(fig "vnet-tls|$off" "tcp_${dir}_gbps") ($(maclinks vnet-tls "$off")) Gbit/s = $r"
+		done
 	done
 }
 
@@ -287,7 +329,7 @@ targets() {
 	for off in $OFFLOADS; do
 		for cfg in $CONFIGS; do
 			line="$cfg offload=$off"
-			for key in $KEYS tcp_to_vm_runs tcp_from_vm_runs udp64_runs ping_received cpu_s tcp_gb others_cores; do
+			for key in $KEYS tcp_to_vm_runs tcp_from_vm_runs udp64_runs ping_received cpu_s tcp_gb others_cores macs links links_end; do
 				line="$line $key=$(fig "$cfg|$off" "$key")"
 			done
 			echo "$line"

@@ -2,12 +2,15 @@
 #
 # Sourced (bash only). It sources tests/net/lib.sh for the namespaces,
 # topology, offload handling, vnet PKI/configs, daemon control, process
-# tracking and the cleanup trap, and adds what the benchmark needs:
+# tracking and the cleanup trap, and tests/net/multihost.sh for the WAN
+# switch, the extra host namespaces, leaf certificates and host/proxy
+# configs of vnet-scale, and adds what the benchmark needs:
 #   prerequisites   bench_prereq
 #   topology        bench_topo_up, bench_topo_down (a fresh topology for
 #                   every configuration)
-#   configurations  setup_direct, setup_vnet, setup_openvpn udp|tcp
-#   measurements    m_ping, m_tcp, m_udp64, cpu_ticks
+#   configurations  setup_direct, setup_vnet, setup_vnet_scale,
+#                   setup_openvpn udp|tcp
+#   measurements    m_ping, m_tcp, m_udp64, cpu_ticks, bench_links
 #
 # Nothing here prints TAP. Every wait is bounded; every process started
 # is recorded (lib.sh "track") and killed by PID on exit, Ctrl-C included.
@@ -15,6 +18,7 @@
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VN_ROOT=$(cd "$BENCH_DIR/.." && pwd)
 . "$VN_ROOT/tests/net/lib.sh"
+. "$VN_ROOT/tests/net/multihost.sh"
 VN_TAP=0
 
 # lib.sh's bail prints TAP; a benchmark just stops.
@@ -68,13 +72,19 @@ bench_prereq() {
 
 # bench_snapshot_build: copy the four executables into the temp dir and
 # run them from there, so a rebuild in the tree during a long run cannot
-# mix two builds. BENCH_BUILD_ID describes what was copied.
+# mix two builds. BENCH_BUILD_ID describes what was copied (the four
+# daemon executables). vnetctl is copied too when the build has it (the
+# vnet configurations ask the proxy how many links are up; vnet-scale
+# needs it).
 bench_snapshot_build() {
 	local t d="$VN_TMP/build"
 	mkdir -p "$d" || bail "cannot create $d"
 	for t in vnetd vnet-capture vnet-crypt vnet-inject; do
 		cp -p "$VNET_BUILD/$t" "$d/$t" || bail "cannot copy $VNET_BUILD/$t"
 	done
+	if [ -x "$VNET_BUILD/vnetctl" ]; then
+		cp -p "$VNET_BUILD/vnetctl" "$d/vnetctl" || bail "cannot copy $VNET_BUILD/vnetctl"
+	fi
 	BENCH_BUILD_ID="$(git -C "$VN_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 	BENCH_BUILD_ID="$BENCH_BUILD_ID build-sha256:$(cat "$d/vnetd" "$d/vnet-capture" "$d/vnet-crypt" "$d/vnet-inject" | sha256sum | cut -c1-12)"
 	BENCH_BUILD_FROM=$VNET_BUILD
@@ -115,20 +125,33 @@ bg_start() {
 # DHCP namespaces) with offloads on or off; the VM gets VM_IP statically.
 bench_topo_up() {
 	VNET_OFFLOAD=$1
-	VN_NETNS=(); VN_DEVS=(); BENCH_CFG_PIDS=()
+	VN_NETNS=(); VN_DEVS=(); BENCH_CFG_PIDS=(); BENCH_XHOSTS=()
+	BENCH_LINKS=""; BENCH_MACS=""; CPU_SIDE_FN=cpu_pids_none
 	topo_up >"$VN_TMP/topo.out" 2>&1 || { cat "$VN_TMP/topo.out" >&2; return 1; }
 	ip -n "$NS_VM" addr add "$VM_IP/24" dev eth0
 }
 
 # bench_topo_down: stop this configuration's processes (vnetd pairs with
-# their workers, openvpn, iperf3), then delete its namespaces.
+# their workers, vnet-scale's extra hosts, openvpn, iperf3), then delete
+# its namespaces. The extra hosts get their SIGTERM together (each
+# vnetd_stop then waits for one), hosts before the proxy.
 bench_topo_down() {
-	local pid n ns pids
-	for n in host proxy; do
+	local pid n ns pids w ws=""
+	for n in "${BENCH_XHOSTS[@]}"; do
+		pid=${VNETD_PID[$n]}
+		[ -n "$pid" ] && alive "$pid" || continue
+		for w in $(pgrep -P "$pid" 2>/dev/null); do track "$w"; ws="$ws $w"; done
+		kill_tracked TERM "$pid"
+	done
+	for n in host "${BENCH_XHOSTS[@]}" proxy; do
 		pid=${VNETD_PID[$n]}
 		[ -n "$pid" ] && alive "$pid" && vnetd_stop "$n" 10 >/dev/null
 		VNETD_PID[$n]=""
 	done
+	for w in $ws; do
+		wait_for 3 eval "! alive $w" || kill_tracked KILL "$w"
+	done
+	BENCH_XHOSTS=()
 	for pid in "${BENCH_CFG_PIDS[@]}"; do stop_pid "$pid" 3; done
 	for pid in "${BENCH_CFG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	BENCH_CFG_PIDS=()
@@ -166,21 +189,21 @@ setup_direct() {
 cpu_pids_none() { :; }
 
 # vnet: the real vnetd pair from $VNET_BUILD, as in tests/net/20-bridge.t.
+# The proxy runs lib.sh's vn_proxy_conf (kept as proxy-tls.conf): one
+# host block, vmhost1, with the VM's MAC. BENCH_LINKS: the links the
+# proxy reports up once the pair is linked; BENCH_MACS: the MACs its
+# configuration authorizes.
 BENCH_PKI=""
 setup_vnet() {
-	if [ -z "$BENCH_PKI" ]; then
-		vn_setup_pki >"$VN_TMP/pki.out" 2>&1 || { cat "$VN_TMP/pki.out" >&2; return 1; }
-		BENCH_PKI=1
+	bench_vnet_pki || return 1
+	bench_start_pair "$VN_TMP/proxy-tls.conf" || return 1
+	[ "$BENCH_MACS" = 1 ] ||
+		say "   note: the vnet-tls proxy configuration authorizes $BENCH_MACS MACs, not 1"
+	if [ -x "$VNET_BUILD/vnetctl" ]; then
+		bench_links_wait 1 || return 1
+	else
+		say "   no vnetctl in the build: the proxy's links are not counted"
 	fi
-	# Fresh logs for each configuration (lib.sh appends).
-	rm -f "$VN_TMP/host.log" "$VN_TMP/proxy.log"
-	if ! start_pair 20; then
-		say "vnetd pair did not link up:"
-		tail -n 15 "$VN_TMP/proxy.log" "$VN_TMP/host.log" >&2
-		return 1
-	fi
-	vnetd_workers_tracked host
-	vnetd_workers_tracked proxy
 	CPU_PIDS_FN=cpu_pids_vnet
 }
 cpu_pids_vnet() {
@@ -190,6 +213,184 @@ cpu_pids_vnet() {
 		[ -n "$p" ] || continue
 		echo "$p"
 		pgrep -P "$p" 2>/dev/null
+	done
+}
+
+# bench_vnet_pki: lib.sh's certificates and configs, once per run.
+bench_vnet_pki() {
+	[ -n "$BENCH_PKI" ] && return 0
+	vn_setup_pki >"$VN_TMP/pki.out" 2>&1 || { cat "$VN_TMP/pki.out" >&2; return 1; }
+	cp "$VN_TMP/proxy.conf" "$VN_TMP/proxy-tls.conf" || return 1
+	BENCH_PKI=1
+}
+
+# bench_start_pair CONF: lib.sh's start_pair (proxy, then host, both
+# logging event=link_up) with CONF as the proxy's proxy.conf.
+bench_start_pair() {
+	cp "$1" "$VN_TMP/proxy.conf" || return 1
+	BENCH_MACS=$(conf_macs "$VN_TMP/proxy.conf")
+	# Fresh logs for each configuration (lib.sh appends).
+	rm -f "$VN_TMP/host.log" "$VN_TMP/proxy.log"
+	if ! start_pair 20; then
+		say "vnetd pair did not link up:"
+		tail -n 15 "$VN_TMP/proxy.log" "$VN_TMP/host.log" >&2
+		return 1
+	fi
+	vnetd_workers_tracked host
+	vnetd_workers_tracked proxy
+}
+
+# conf_macs FILE: how many distinct MACs a proxy configuration authorizes
+# (its "mac" lines); conf_blocks FILE: how many host blocks it has.
+conf_macs() {
+	awk '$1 == "mac" && !seen[tolower($2)]++ { n++ } END { print n + 0 }' "$1"
+}
+conf_blocks() {
+	awk '$1 == "host" { n++ } END { print n + 0 }' "$1"
+}
+
+# bench_links: the number of links the proxy reports up ("total" of
+# vnetctl -j links on the control socket of proxy.conf); fails without
+# an answer.
+bench_links() {
+	local sock out
+	sock=$(awk '$1 == "control" { print $2 }' "$VN_TMP/proxy.conf")
+	out=$(timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" -j links 2>&1) || return 1
+	out=$(printf '%s\n' "$out" | sed -n 's/^{"total":\([0-9][0-9]*\)[,}].*/\1/p')
+	[ -n "$out" ] && echo "$out"
+}
+
+# bench_links_wait N: wait (15 s at most) until the proxy reports N links
+# up; BENCH_LINKS = what it reports. Otherwise says what is up, and fails.
+bench_links_wait() {
+	local want=$1 sock
+	wait_for 15 eval '[ "$(bench_links)" = '"$want"' ]'
+	BENCH_LINKS=$(bench_links)
+	[ "$BENCH_LINKS" = "$want" ] && return 0
+	if [ -n "$BENCH_LINKS" ]; then
+		say "the proxy reports $BENCH_LINKS links up, expected $want:"
+	else
+		say "the proxy does not answer 'vnetctl -j links' on its control socket (expected $want links up):"
+	fi
+	sock=$(awk '$1 == "control" { print $2 }' "$VN_TMP/proxy.conf")
+	timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" links >&2
+	return 1
+}
+
+# vnet-scale: vnet-tls's pair (same build, VM, client, host config and
+# topology), but
+#  - the proxy's configuration authorizes SCALE_MACS MACs in SCALE_LINKS
+#    host blocks: vnet-tls's vmhost1 block with its share of generated
+#    MACs listed before the VM's, and SCALE_LINKS - 1 blocks benchhost<X>;
+#  - SCALE_LINKS - 1 more real host vnetd (xh<X>, CN benchhost<X>, their
+#    block's MACs as "vm" lines, capturing on an empty brvm: idle) are
+#    linked to it, each in its own namespace (multihost.sh's mh_host_add,
+#    vn<PID>h<X>, 10.201.0.<10+X>) on a WAN switch (vn<PID>w) that the
+#    proxy reaches by a second veth, wan1, with a /32 route per host.
+#    The VM's host keeps its own veth to the proxy's wan0, as in vnet-tls.
+# It fails unless the proxy reports exactly SCALE_LINKS links up. The
+# extra hosts' CPU time is reported apart (CPU_SIDE_FN), not counted in
+# cpu_s_per_gb, which stays the VM's host and the proxy as in vnet-tls.
+SCALE_MACS=1000
+SCALE_LINKS=16
+BENCH_XHOSTS=()		# vnetd names of the running extra hosts
+BENCH_SCALE_PKI=""
+setup_vnet_scale() {
+	local x
+	[ -x "$VNET_BUILD/vnetctl" ] ||
+		{ say "vnet-scale needs vnetctl in the build ($BENCH_BUILD_FROM) to count the proxy's links"; return 1; }
+	bench_vnet_pki && bench_scale_pki || return 1
+	bench_scale_topo >"$VN_TMP/scale-topo.out" 2>&1 ||
+		{ say "cannot attach the extra hosts to the WAN:"; cat "$VN_TMP/scale-topo.out" >&2; return 1; }
+	bench_start_pair "$VN_TMP/proxy-scale.conf" || return 1
+	for ((x = 1; x < SCALE_LINKS; x++)); do
+		rm -f "$VN_TMP/xh$x.log"
+		vnetd_start "xh$x" "${MH_HOST_NS[$x]}" "$VN_TMP/xh$x.conf"
+		BENCH_XHOSTS+=("xh$x")
+	done
+	if ! bench_links_wait "$SCALE_LINKS"; then
+		for x in "${BENCH_XHOSTS[@]}"; do
+			alive "${VNETD_PID[$x]}" || { say "vnetd $x exited:"; tail -n 5 "$VN_TMP/$x.log" >&2; continue; }
+			log_has "$VN_TMP/$x.log" 0 event=link_up ||
+				{ say "vnetd $x logged no event=link_up:"; tail -n 5 "$VN_TMP/$x.log" >&2; }
+		done
+		say "vnet-scale needs $SCALE_LINKS links up at the proxy"
+		return 1
+	fi
+	for x in "${BENCH_XHOSTS[@]}"; do vnetd_workers_tracked "$x"; done
+	say "   proxy: $BENCH_MACS MACs authorized in $(conf_blocks "$VN_TMP/proxy.conf") host blocks, $BENCH_LINKS links up"
+	log_has "$VN_TMP/proxy.log" 0 event=filter_widened &&
+		say "   proxy: capture's kernel filter was widened (too many MACs), it filters in user space"
+	CPU_PIDS_FN=cpu_pids_vnet
+	CPU_SIDE_FN=cpu_pids_xhosts
+}
+cpu_pids_xhosts() {
+	local n p
+	for n in "${BENCH_XHOSTS[@]}"; do
+		p=${VNETD_PID[$n]}
+		[ -n "$p" ] || continue
+		echo "$p"
+		pgrep -P "$p" 2>/dev/null
+	done
+}
+
+# bench_scale_pki: once per run, the extra hosts' certificates and
+# configs and the proxy's proxy-scale.conf; checks its MAC and block
+# counts and that vnetd accepts it (vnetd -n).
+bench_scale_pki() {
+	local f="$VN_TMP/proxy-scale.conf" k x m n b out
+	local -a macs
+	[ -n "$BENCH_SCALE_PKI" ] && return 0
+	# MAC k (0 .. SCALE_MACS-1) goes to block k % SCALE_LINKS; block 0 is
+	# vmhost1 and MAC 0 the VM's. The others are 52:54:01:00:xx:xx:
+	# unicast, locally administered, never one of lib.sh's 52:54:00:...
+	for ((k = 1; k < SCALE_MACS; k++)); do
+		printf -v m '52:54:01:00:%02x:%02x' $((k >> 8)) $((k & 255))
+		macs[k % SCALE_LINKS]+=" $m"
+	done
+	awk -v vm="$VM_MAC" -v extra="${macs[0]}" '
+	$1 == "mac" && tolower($2) == tolower(vm) && !done {
+		n = split(extra, e, " ")
+		for (i = 1; i <= n; i++) print "    mac " e[i]
+		done = 1
+	}
+	{ print }
+	END { exit !done }' "$VN_TMP/proxy-tls.conf" >"$f" ||
+		{ say "no 'mac $VM_MAC' line in the vnet-tls proxy configuration"; return 1; }
+	for ((x = 1; x < SCALE_LINKS; x++)); do
+		mh_leaf "$VN_TMP" "xh$x" "benchhost$x" >>"$VN_TMP/pki.out" 2>&1 ||
+			{ say "certificate for benchhost$x failed:"; tail -n 5 "$VN_TMP/pki.out" >&2; return 1; }
+		mh_proxy_block "$f" "benchhost$x" "benchhost$x" ${macs[x]}
+		mh_host_conf "$VN_TMP/xh$x.conf" "xh$x" ${macs[x]}
+	done
+	n=$(conf_macs "$f"); b=$(conf_blocks "$f")
+	if [ "$n" != "$SCALE_MACS" ] || [ "$b" != "$SCALE_LINKS" ]; then
+		say "proxy-scale.conf authorizes $n MACs in $b host blocks, expected $SCALE_MACS in $SCALE_LINKS"
+		return 1
+	fi
+	if ! out=$("$VNET_BUILD/vnetd" -n -f "$f" 2>&1); then
+		say "vnetd -n rejects proxy-scale.conf: $out"
+		return 1
+	fi
+	BENCH_SCALE_PKI=1
+}
+
+# bench_scale_topo: on top of bench_topo_up's topology, the WAN switch
+# and the extra host namespaces (multihost.sh), all up, offloads applied
+# and verified. The extra hosts are on 10.201.0.0/24 like the VM's host
+# (mh_host_add), so the proxy routes each one's /32 to wan1 (wan1 has no
+# address; the proxy answers ARP for PROXY_WAN there, arp_ignore=0).
+bench_scale_topo() {
+	local x
+	ns_add "$NS_WAN" && no_ipv6 "$NS_WAN" && bridge_add "$NS_WAN" brwan &&
+	veth "$NS_PROXY" wan1 "$NS_WAN" p0 &&
+	ip -n "$NS_WAN" link set p0 master brwan || return 1
+	for ((x = 1; x < SCALE_LINKS; x++)); do
+		mh_host_add "$x" $((10 + x)) || return 1
+	done
+	mh_topo_finish && offload_verify || return 1
+	for ((x = 1; x < SCALE_LINKS; x++)); do
+		ip -n "$NS_PROXY" route add "${MH_HOST_IP[$x]}/32" dev wan1 || return 1
 	done
 }
 
