@@ -250,15 +250,9 @@ monitor_reload(struct monitor *m, const char **why)
 	snprintf(reason, sizeof(reason), "applied");
 	return 0;
 reject:
-	{
-		size_t i;
-
-		for (i = 0; reason[i] != '\0'; i++)
-			if (reason[i] == '"')
-				reason[i] = '\'';
-	}
 	audit("event=reload result=rejected config=%s reason=\"%s\" "
-	    "running_sha256=%s", m->conffile, reason, m->confhash);
+	    "running_sha256=%s", m->conffile, log_quotable(reason),
+	    m->confhash);
 	return -1;
 }
 
@@ -291,15 +285,11 @@ monitor_free(struct monitor *m)
 static void
 start_refused(struct monitor *m, const char *file, char *why, int debug)
 {
-	size_t	 i;
-
 	log_init_monitor(debug, m->verbose);
 	if (m->parsed)
 		log_set_facilities(m->conf.syslog_facility,
 		    m->conf.audit_facility);
-	for (i = 0; why[i] != '\0'; i++)
-		if (why[i] == '"' || (unsigned char)why[i] < 0x20)
-			why[i] = '\'';
+	log_quotable(why);
 	if (strncmp(why, "vnetd: ", 7) == 0)
 		why += 7;
 	audit("event=start_refused config=%s config_sha256=%s reason=\"%s\"",

@@ -41,5 +41,8 @@ void	 fatalx(const char *, ...)
 
 /* Monitor only: write one already formatted record. */
 void	 log_emit(int prio, enum log_class cls, const char *line);
+/* Make s safe inside a quoted field: '"' -> '\'', other bytes
+ * outside printable ASCII -> '?'. Returns s. */
+char	*log_quotable(char *s);
 
 #endif
