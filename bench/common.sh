@@ -50,17 +50,7 @@ bench_prereq() {
 	"OpenVPN 2.6."*) ;;
 	*) bail "OpenVPN 2.6 expected, found: $(openvpn --version 2>/dev/null | head -n 1)" ;;
 	esac
-	local probe="vn$$probe"
-	ip netns add "$probe" 2>/dev/null || bail "cannot create a network namespace"
-	ip netns del "$probe"
-	if ! getent passwd vnetd >/dev/null; then
-		useradd --system --no-create-home --shell /usr/sbin/nologin vnetd ||
-			bail "user vnetd missing and useradd failed"
-	fi
-	if [ ! -d /var/empty ]; then
-		mkdir -p /var/empty && chown root:root /var/empty && chmod 0755 /var/empty ||
-			bail "cannot create /var/empty"
-	fi
+	vn_host_prepare
 	: "${VNET_BUILD:=$VN_ROOT/build}"
 	export VNET_BUILD
 	for t in vnetd vnet-capture vnet-crypt vnet-inject; do
@@ -253,9 +243,8 @@ conf_blocks() {
 # vnetctl -j links on the control socket of proxy.conf); fails without
 # an answer.
 bench_links() {
-	local sock out
-	sock=$(awk '$1 == "control" { print $2 }' "$VN_TMP/proxy.conf")
-	out=$(timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" -j links 2>&1) || return 1
+	local out
+	out=$(bench_proxy_ctl -j links 2>&1) || return 1
 	out=$(printf '%s\n' "$out" | sed -n 's/^{"total":\([0-9][0-9]*\)[,}].*/\1/p')
 	[ -n "$out" ] && echo "$out"
 }
@@ -263,7 +252,7 @@ bench_links() {
 # bench_links_wait N: wait (15 s at most) until the proxy reports N links
 # up; BENCH_LINKS = what it reports. Otherwise says what is up, and fails.
 bench_links_wait() {
-	local want=$1 sock
+	local want=$1
 	wait_for 15 eval '[ "$(bench_links)" = '"$want"' ]'
 	BENCH_LINKS=$(bench_links)
 	[ "$BENCH_LINKS" = "$want" ] && return 0
@@ -272,9 +261,15 @@ bench_links_wait() {
 	else
 		say "the proxy does not answer 'vnetctl -j links' on its control socket (expected $want links up):"
 	fi
-	sock=$(awk '$1 == "control" { print $2 }' "$VN_TMP/proxy.conf")
-	timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" links >&2
+	bench_proxy_ctl links >&2
 	return 1
+}
+
+# bench_proxy_ctl ARGS...: vnetctl on the running proxy's control socket.
+bench_proxy_ctl() {
+	local sock
+	sock=$(conf_control "$VN_TMP/proxy.conf")
+	timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" "$@"
 }
 
 # vnet-scale: vnet-tls's pair (same build, VM, client, host config and

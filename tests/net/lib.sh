@@ -248,6 +248,28 @@ vn_init() {
 
 VN_TOOLS="ip ping dnsmasq busybox tcpdump ethtool socat openssl pgrep sha256sum timeout ss awk"
 
+# vn_host_prepare: what every run needs of the machine itself: network
+# namespaces work, the user vnetd and the chroot /var/empty exist
+# (created when missing). Uses the caller's bail.
+vn_host_prepare() {
+	local probe="vn$$probe"
+	ip netns add "$probe" 2>/dev/null || bail "cannot create a network namespace (ip netns add failed)"
+	ip netns del "$probe"
+	if ! getent passwd vnetd >/dev/null; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin vnetd ||
+			bail "user vnetd missing and useradd failed"
+	fi
+	if [ ! -d /var/empty ]; then
+		mkdir -p /var/empty && chown root:root /var/empty && chmod 0755 /var/empty ||
+			bail "cannot create /var/empty"
+	fi
+}
+
+# conf_control FILE: the "control" path of a configuration file.
+conf_control() {
+	awk '$1 == "control" { print $2; exit }' "$1"
+}
+
 # vn_prereq [nobuild]: root, tools, netns, vnetd user, /var/empty, build.
 # Bails out (never skips) when something is missing.
 vn_prereq() {
@@ -262,17 +284,7 @@ vn_prereq() {
 		busybox --list 2>/dev/null | grep -qx "$t" || missing="$missing busybox-$t"
 	done
 	[ -z "$missing" ] || bail "busybox lacks applets:$missing"
-	local probe="vn$$probe"
-	ip netns add "$probe" 2>/dev/null || bail "cannot create a network namespace (ip netns add failed)"
-	ip netns del "$probe"
-	if ! getent passwd vnetd >/dev/null; then
-		useradd --system --no-create-home --shell /usr/sbin/nologin vnetd ||
-			bail "user vnetd missing and useradd failed"
-	fi
-	if [ ! -d /var/empty ]; then
-		mkdir -p /var/empty && chown root:root /var/empty && chmod 0755 /var/empty ||
-			bail "cannot create /var/empty"
-	fi
+	vn_host_prepare
 	[ "$1" = nobuild ] && return 0
 	: "${VNET_BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 	export VNET_BUILD

@@ -188,11 +188,6 @@ ctl() {
 	"$VNET_BUILD/vnetctl" -s "${CTL_SOCK[$name]}" "$@"
 }
 
-# conf_control FILE: the "control" path of a configuration file.
-conf_control() {
-	awk '$1 == "control" { print $2; exit }' "$1"
-}
-
 # ---------------------------------------------------------------- a second host
 
 # ops_host2_up: HOST2 (lib.sh's topo_add_host2: routed WAN 10.201.1.2 via
