@@ -224,17 +224,9 @@ inject_data(struct inject *ij, struct msg_chan *chan)
 	struct msg	 m;
 	const uint8_t	*f;
 	size_t		 off, len;
-	int		 rv, k;
+	int		 k;
 
-	for (k = 0; k < 64; k++) {
-		rv = msg_recv(FD_DATA_A, chan, rxbuf, &m);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (rv == 0 || rv == -1)
-			fatal("event=error what=data_channel");
-		if (rv <= -2)
-			fatalx("event=error what=data_channel reason=\"%s\"",
-			    msg_strerror(-(rv + 2)));
+	for (k = 0; k < 64 && worker_data_recv(chan, rxbuf, &m); k++) {
 		ij->batches++;
 		off = 0;
 		/* The batch is ours: fix frames in place, no copy. */

@@ -25,6 +25,22 @@ worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg)
 }
 
 int
+worker_data_recv(struct msg_chan *chan, uint8_t *buf, struct msg *m)
+{
+	int	 rv;
+
+	rv = msg_recv(FD_DATA_A, chan, buf, m);
+	if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (rv == 0 || rv == -1)
+		fatal("event=error what=data_channel");
+	if (rv <= -2)
+		fatalx("event=error what=data_channel reason=\"%s\"",
+		    msg_strerror(-(rv + 2)));
+	return 1;
+}
+
+int
 worker_stats_requested(void)
 {
 	int	 r = stats_requested;
