@@ -30,7 +30,7 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 	[MSG_STATS_REQ] = "stats_req", [MSG_RELOAD] = "reload",
 	[MSG_READY] = "ready",
 	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_LINKS] = "links",
-	[MSG_MACS] = "macs", [MSG_FRAMES] = "frames",
+	[MSG_MACS] = "macs", [MSG_FRAMES] = "frames", [MSG_WAKE] = "wake",
 };
 
 const char *

@@ -30,6 +30,11 @@
 #define FD_MONITOR		3	/* control channel to the monitor */
 #define FD_DATA_A		4	/* capture: out; crypt: in; inject: in */
 #define FD_DATA_B		5	/* crypt: out (to inject) */
+/* The data rings' memfds (privsep/ring.h), mapped and closed at start. */
+#define FD_RING_CAPTURE		5	/* capture: its ring to crypt */
+#define FD_RING_INJECT		5	/* inject: its ring from crypt */
+#define FD_RING_CRYPT_IN	6	/* crypt: the ring from capture */
+#define FD_RING_CRYPT_OUT	7	/* crypt: the ring to inject */
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -60,10 +65,16 @@ enum msg_type {
 	/* crypt -> monitor: u32 total known MACs, then n * struct msg_mac. */
 	MSG_MACS,
 	/*
-	 * capture -> crypt, crypt -> inject: a batch of frames, each a
-	 * 4-byte length (host order) and the frame, back to back.
+	 * capture -> crypt, crypt -> inject, through the data ring: a batch
+	 * of frames, each a 4-byte length (host order) and the frame, back
+	 * to back.
 	 */
 	MSG_FRAMES,
+	/*
+	 * capture -> crypt, crypt -> inject, on the socketpair beside the
+	 * ring (privsep/ring.h): frames are waiting. Empty.
+	 */
+	MSG_WAKE,
 	MSG_TYPE_MAX
 };
 
@@ -158,9 +169,9 @@ extern const size_t msg_tab_monitor_from_worker_n;
 extern const struct msg_rule msg_tab_monitor_from_crypt[];
 extern const size_t msg_tab_monitor_from_crypt_n;
 extern const struct msg_rule msg_tab_capture_ctl[], msg_tab_crypt_ctl[],
-	    msg_tab_inject_ctl[], msg_tab_frames[];
+	    msg_tab_inject_ctl[], msg_tab_frames[], msg_tab_wake[];
 extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
-	    msg_tab_inject_ctl_n, msg_tab_frames_n;
+	    msg_tab_inject_ctl_n, msg_tab_frames_n, msg_tab_wake_n;
 
 /*
  * Pure decoder: validate buf[0..n) (one whole message) against chan.

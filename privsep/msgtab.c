@@ -59,8 +59,14 @@ const struct msg_rule msg_tab_inject_ctl[] = {
 };
 const size_t msg_tab_inject_ctl_n = N(msg_tab_inject_ctl);
 
-/* Data plane: capture -> crypt and crypt -> inject. */
+/* Data plane: capture -> crypt and crypt -> inject, in the rings. */
 const struct msg_rule msg_tab_frames[] = {
 	{ MSG_FRAMES,	4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD, 0, 0 },
 };
 const size_t msg_tab_frames_n = N(msg_tab_frames);
+
+/* The doorbells on the socketpair beside each ring. */
+const struct msg_rule msg_tab_wake[] = {
+	{ MSG_WAKE,	0, 0, 0, 0 },
+};
+const size_t msg_tab_wake_n = N(msg_tab_wake);
