@@ -24,6 +24,7 @@ struct capture {
 	struct served	 served;
 	pcap_t		*pcap;
 	struct msg_batch batch;
+	struct ring	 ring;		/* to crypt */
 	struct ratelim	 rl_drop;
 	int		 userfilter;	/* kernel filter widened: check here */
 	uint64_t	 captured, sent, batches, filtered;
@@ -86,22 +87,22 @@ static void
 capture_flush(struct capture *c)
 {
 	uint64_t	 supp;
+	size_t		 n = c->batch.nframes;
 
-	if (c->batch.nframes == 0)
+	if (n == 0)
 		return;
-	if (msg_send_batch(FD_DATA_A, &c->batch) == 0) {
-		c->sent += c->batch.nframes;
+	if (ring_send_batch(&c->ring, &c->batch, batchbuf) == 0) {
+		c->sent += n;
 		c->batches++;
 	} else {
 		/* crypt is busy or restarting: a switch drops, so do we. */
-		c->drop_channel_full += c->batch.nframes;
+		c->drop_channel_full += n;
 		if (ratelim_allow(&c->rl_drop, now_ms(), &supp))
 			log_warnx("event=drop reason=channel_full frames=%zu "
-			    "total=%llu suppressed=%llu", c->batch.nframes,
+			    "total=%llu suppressed=%llu", n,
 			    (unsigned long long)c->drop_channel_full,
 			    (unsigned long long)supp);
 	}
-	batch_reset(&c->batch);
 }
 
 static void
@@ -156,8 +157,9 @@ main(int argc, char *argv[])
 	worker_setup(&ctl, &cap.conf, NULL, NULL);
 	if (served_build(&cap.conf, &cap.served) == -1)
 		fatal("served");
-	cap.batch.buf = batchbuf;
-	batch_reset(&cap.batch);
+	if (ring_attach(&cap.ring, FD_RING_CAPTURE, FD_DATA_A, 1) == -1)
+		fatal("setup: data ring");
+	ring_batch_start(&cap.ring, &cap.batch, batchbuf);
 	ratelim_init(&cap.rl_drop, 5, 1000);
 
 	priv_open_pcap(&cap);
@@ -193,6 +195,7 @@ main(int argc, char *argv[])
 		capture_flush(&cap);
 	}
 	pcap_close(cap.pcap);
+	ring_detach(&cap.ring);
 	free(cap.served.macs);
 	conf_free(&cap.conf);
 	return 0;

@@ -69,14 +69,15 @@ crypt_ctl(const struct msg *m, void *arg)
 }
 
 static void
-crypt_data(struct msg_chan *chan)
+crypt_data(struct msg_chan *chan, struct msg_chan *bell)
 {
 	struct msg	 m;
 	const uint8_t	*f;
 	size_t		 off, len;
 	int		 k;
 
-	for (k = 0; k < 64 && worker_data_recv(chan, rxbuf, &m); k++) {
+	for (k = 0; k < 64 && worker_data_recv(&cr.from_capture_ring, chan,
+	    bell, rxbuf, &m); k++) {
 		off = 0;
 		while (batch_next(m.payload, m.len, &off, &f, &len))
 			fwd_from_capture(&cr, f, len);
@@ -147,7 +148,7 @@ crypt_pollset(void)
 }
 
 static void
-crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
+crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
 {
 	nfds_t	 n, i;
 	size_t	 k;
@@ -157,7 +158,9 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 		if (cr.conf.role == CONF_ROLE_HOST)
 			link_dial(&cr);
 		n = crypt_pollset();
-		if (poll(pfd, n, 200) == -1) {
+		/* Frames left in the ring (a fairness bound): no sleeping. */
+		if (poll(pfd, n, ring_pending(&cr.from_capture_ring) ? 0 :
+		    200) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -171,8 +174,8 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 				fwd_report(&cr);
 			}
 		}
-		if (pfd[1].revents)
-			crypt_data(data);
+		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
+			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {
 			if (pfd[i].revents == 0)
 				continue;
@@ -197,7 +200,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data)
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data;
+	struct msg_chan	 ctl, data, bell;
 	struct drop_req	 dr;
 	size_t		 i;
 
@@ -212,6 +215,7 @@ main(int argc, char *argv[])
 	cr.redial_ms = RECONNECT_MIN_MS;
 	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
 	msg_chan_init(&data, "capture", msg_tab_frames, msg_tab_frames_n);
+	msg_chan_init(&bell, "capture", msg_tab_wake, msg_tab_wake_n);
 	worker_setup(&ctl, &cr.conf, crypt_setup_msg, &cr);
 	if (cr.pem[0] == NULL || cr.pem[1] == NULL || cr.pem[2] == NULL)
 		fatalx("setup: key material missing");
@@ -225,8 +229,12 @@ main(int argc, char *argv[])
 	cr.ctx = tls_ctx(&cr);
 	if (fwd_init(&cr) == -1)
 		fatal("setup: forwarding table");
-	cr.to_inject.buf = injbuf;
-	batch_reset(&cr.to_inject);
+	if (ring_attach(&cr.from_capture_ring, FD_RING_CRYPT_IN, FD_DATA_A,
+	    0) == -1 || ring_attach(&cr.to_inject_ring, FD_RING_CRYPT_OUT,
+	    FD_DATA_B, 1) == -1)
+		fatal("setup: data rings");
+	cr.injbuf = injbuf;
+	ring_batch_start(&cr.to_inject_ring, &cr.to_inject, injbuf);
 	ratelim_init(&cr.rl_drop, 10, 1000);
 	ratelim_init(&cr.rl_unauth, 10, 1000);
 	ratelim_init(&cr.rl_event, 20, 1000);
@@ -241,7 +249,7 @@ main(int argc, char *argv[])
 	worker_ready();
 	worker_ctl_handler(crypt_ctl, &cr);
 
-	crypt_loop(&ctl, &data);
+	crypt_loop(&ctl, &data, &bell);
 
 	for (i = 0; i < cr.nlinks; i++)
 		link_close(&cr, cr.links[i], "shutdown", WIRE_CLOSE_SHUTDOWN);
@@ -249,6 +257,8 @@ main(int argc, char *argv[])
 	SSL_CTX_free(cr.ctx);
 	free(cr.macs);
 	free(cr.fwd);
+	ring_detach(&cr.from_capture_ring);
+	ring_detach(&cr.to_inject_ring);
 	conf_free(&cr.conf);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "lib/ratelim.h"
 #include "lib/wire.h"
 #include "privsep/msg.h"
+#include "privsep/ring.h"
 
 #define LINK_RBUF	(WIRE_MAX_RECORD + 16384)
 #define LINK_WBUF	(2 * 1024 * 1024)
@@ -87,6 +88,8 @@ struct crypt {
 	size_t		 nmacs;
 	struct fwd_entry *fwd;			/* parallel to macs */
 	struct msg_batch to_inject;
+	uint8_t		*injbuf;	/* to_inject when the ring is full */
+	struct ring	 from_capture_ring, to_inject_ring;
 	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
 	struct counters	 c;
 };

@@ -46,21 +46,21 @@ void
 fwd_flush_inject(struct crypt *cr)
 {
 	uint64_t	 supp;
+	size_t		 n = cr->to_inject.nframes;
 
-	if (cr->to_inject.nframes == 0)
+	if (n == 0)
 		return;
-	if (msg_send_batch(FD_DATA_B, &cr->to_inject) == 0)
-		cr->c.to_inject += cr->to_inject.nframes;
+	if (ring_send_batch(&cr->to_inject_ring, &cr->to_inject,
+	    cr->injbuf) == 0)
+		cr->c.to_inject += n;
 	else {
-		cr->c.drop_inject_full += cr->to_inject.nframes;
+		cr->c.drop_inject_full += n;
 		if (ratelim_allow(&cr->rl_drop, now_ms(), &supp))
 			log_warnx("event=drop reason=inject_channel_full "
-			    "frames=%zu total=%llu suppressed=%llu",
-			    cr->to_inject.nframes,
+			    "frames=%zu total=%llu suppressed=%llu", n,
 			    (unsigned long long)cr->c.drop_inject_full,
 			    (unsigned long long)supp);
 	}
-	batch_reset(&cr->to_inject);
 }
 
 static void

@@ -33,6 +33,7 @@ struct inject {
 	int		 fd;
 	size_t		 mtu;
 	struct ratelim	 rl;
+	struct ring	 ring;		/* from crypt */
 	uint64_t	 frames, batches, sent, gso, segmented;
 	uint64_t	 drop_parse, drop_oversize, drop_send, drop_msgsize;
 };
@@ -219,14 +220,15 @@ inject_flush(struct inject *ij)
 }
 
 static void
-inject_data(struct inject *ij, struct msg_chan *chan)
+inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 {
 	struct msg	 m;
 	const uint8_t	*f;
 	size_t		 off, len;
 	int		 k;
 
-	for (k = 0; k < 64 && worker_data_recv(chan, rxbuf, &m); k++) {
+	for (k = 0; k < 64 && worker_data_recv(&ij->ring, chan, bell, rxbuf,
+	    &m); k++) {
 		ij->batches++;
 		off = 0;
 		/* The batch is ours: fix frames in place, no copy. */
@@ -239,7 +241,7 @@ inject_data(struct inject *ij, struct msg_chan *chan)
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data;
+	struct msg_chan	 ctl, data, bell;
 	struct pollfd	 pfd[2];
 	struct drop_req	 dr;
 
@@ -247,7 +249,10 @@ main(int argc, char *argv[])
 	msg_chan_init(&ctl, "monitor", msg_tab_inject_ctl,
 	    msg_tab_inject_ctl_n);
 	msg_chan_init(&data, "crypt", msg_tab_frames, msg_tab_frames_n);
+	msg_chan_init(&bell, "crypt", msg_tab_wake, msg_tab_wake_n);
 	worker_setup(&ctl, &inj.conf, NULL, NULL);
+	if (ring_attach(&inj.ring, FD_RING_INJECT, FD_DATA_A, 0) == -1)
+		fatal("setup: data ring");
 	ratelim_init(&inj.rl, 5, 1000);
 
 	priv_open_packet(&inj);
@@ -264,7 +269,8 @@ main(int argc, char *argv[])
 	pfd[1].fd = FD_DATA_A;
 	pfd[1].events = POLLIN;
 	while (!worker_quit) {
-		if (poll(pfd, 2, -1) == -1) {
+		/* Frames left in the ring (a fairness bound): no sleeping. */
+		if (poll(pfd, 2, ring_pending(&inj.ring) ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -272,10 +278,11 @@ main(int argc, char *argv[])
 		if (pfd[0].revents && worker_ctl(&ctl, inject_stats,
 		    sizeof(inject_stats) / sizeof(inject_stats[0])) == -1)
 			break;
-		if (pfd[1].revents)
-			inject_data(&inj, &data);
+		if (pfd[1].revents || ring_pending(&inj.ring))
+			inject_data(&inj, &data, &bell);
 	}
 	close(inj.fd);
+	ring_detach(&inj.ring);
 	conf_free(&inj.conf);
 	return 0;
 }

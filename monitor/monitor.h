@@ -16,7 +16,7 @@ struct worker {
 	const char	*exe;		/* "vnet-capture" */
 	const unsigned	*caps;		/* capabilities it starts with */
 	size_t		 ncaps;
-	int		 data[2];	/* its data channel ends (kept here) */
+	int		 data[4];	/* its data channel ends (kept here) */
 	int		 ndata;
 	int		 ctl;		/* our end of its control channel */
 	pid_t		 pid;

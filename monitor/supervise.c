@@ -95,7 +95,7 @@ supervise_start(struct monitor *m, struct worker *w)
 {
 	struct spawn_req	 req;
 	char			 path[4096];
-	int			 sv[2], fds[3], i;
+	int			 sv[2], fds[5], i;
 
 	if (msg_socketpair(sv) == -1) {
 		log_warn("event=error what=socketpair worker=%s", w->name);

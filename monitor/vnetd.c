@@ -10,6 +10,7 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
+#include "privsep/ring.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -31,25 +33,36 @@ usage(void)
 /*
  * The data channels live as long as the monitor, so that a restarted
  * worker gets the same channel back and its peers need no news. Each
- * end is shut down in the direction it must never use.
+ * is a ring (privsep/ring.h) that carries the frames and a socketpair
+ * that carries its doorbells; each socket end is shut down in the
+ * direction it must never use, and each worker gets its own descriptor
+ * of the ring, in the order of the FD_ constants in privsep/msg.h.
  */
 static int
 monitor_channels(struct monitor *m)
 {
-	int	 cc[2], ci[2];
+	int	 cc[2], ci[2], rc, ri;
 
 	if (msg_socketpair(cc) == -1 || msg_socketpair(ci) == -1)
 		return -1;
 	if (shutdown(cc[0], SHUT_RD) == -1 || shutdown(cc[1], SHUT_WR) == -1 ||
 	    shutdown(ci[0], SHUT_RD) == -1 || shutdown(ci[1], SHUT_WR) == -1)
 		return -1;
+	if ((rc = ring_create()) == -1 || (ri = ring_create()) == -1)
+		return -1;
 	m->w[W_CAPTURE].data[0] = cc[0];	/* capture -> crypt */
-	m->w[W_CAPTURE].ndata = 1;
+	m->w[W_CAPTURE].data[1] = rc;
+	m->w[W_CAPTURE].ndata = 2;
 	m->w[W_CRYPT].data[0] = cc[1];
 	m->w[W_CRYPT].data[1] = ci[0];		/* crypt -> inject */
-	m->w[W_CRYPT].ndata = 2;
+	m->w[W_CRYPT].data[2] = fcntl(rc, F_DUPFD_CLOEXEC, 0);
+	m->w[W_CRYPT].data[3] = fcntl(ri, F_DUPFD_CLOEXEC, 0);
+	m->w[W_CRYPT].ndata = 4;
 	m->w[W_INJECT].data[0] = ci[1];
-	m->w[W_INJECT].ndata = 1;
+	m->w[W_INJECT].data[1] = ri;
+	m->w[W_INJECT].ndata = 2;
+	if (m->w[W_CRYPT].data[2] == -1 || m->w[W_CRYPT].data[3] == -1)
+		return -1;
 	return 0;
 }
 

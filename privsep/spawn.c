@@ -13,7 +13,7 @@
 #include "privsep/msg.h"
 #include "privsep/privsep.h"
 
-#define SPAWN_MAXFDS	4
+#define SPAWN_MAXFDS	5
 
 /*
  * What each worker starts with: CAP_NET_RAW only for the raw socket

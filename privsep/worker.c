@@ -25,14 +25,15 @@ worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg)
 }
 
 int
-worker_data_recv(struct msg_chan *chan, uint8_t *buf, struct msg *m)
+worker_data_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bell,
+    uint8_t *buf, struct msg *m)
 {
 	int	 rv;
 
-	rv = msg_recv(FD_DATA_A, chan, buf, m);
-	if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+	rv = ring_recv(r, chan, bell, buf, m);
+	if (rv == 0)
 		return 0;
-	if (rv == 0 || rv == -1)
+	if (rv == -1)
 		fatal("event=error what=data_channel");
 	if (rv <= -2)
 		fatalx("event=error what=data_channel reason=\"%s\"",

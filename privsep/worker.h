@@ -8,6 +8,7 @@
 
 #include "lib/conf.h"
 #include "privsep/msg.h"
+#include "privsep/ring.h"
 
 struct worker_stat {
 	const char	*name;
@@ -36,11 +37,13 @@ int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
 /* Where worker_ctl() hands messages other than a stats request. */
 void	 worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg);
 /*
- * The next batch on the data channel (FD_DATA_A) into buf: 1 with it in
- * *m, 0 when the channel is drained. A lost channel or a message that
- * breaks chan's table is fatal (the monitor restarts the worker).
+ * The next batch in the data ring r into buf: 1 with it in *m, 0 when
+ * the ring is drained (its doorbells, checked against bell, too). A lost
+ * channel or a message that breaks chan's table is fatal (the monitor
+ * restarts the worker).
  */
-int	 worker_data_recv(struct msg_chan *chan, uint8_t *buf, struct msg *m);
+int	 worker_data_recv(struct ring *r, struct msg_chan *chan,
+	    struct msg_chan *bell, uint8_t *buf, struct msg *m);
 /* 1 once after worker_ctl() answered a stats request (report more). */
 int	 worker_stats_requested(void);
 /* Milliseconds on the monotonic clock. */

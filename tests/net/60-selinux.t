@@ -32,7 +32,7 @@ for f in vnetd.te vnetd.fc vnetd.if; do
 	[ -f "$SRC/$f" ] || bail "no $SRC/$f"
 done
 
-plan 24
+plan 25
 
 VN_WORKERS="vnet_capture_t vnet_crypt_t vnet_inject_t"
 VN_DOMAINS="vnetd_t $VN_WORKERS"
@@ -307,11 +307,12 @@ check "vnetd_t reads vnetd_conf_t and vnetd_key_t" mon_reads			# 20
 #   etc_t: /etc/nsswitch.conf, /etc/passwd (getpwnam of the worker user);
 #   sysctl_kernel_t: /proc/sys/kernel/cap_last_cap (libcap-ng);
 #   capture: sysfs_t (libpcap: /sys/class/net/IF/...);
-#   crypt: cert_t (OpenSSL's openssl.cnf; the keys come as messages).
+#   crypt: cert_t (OpenSSL's openssl.cnf; the keys come as messages);
+#   every worker: vnetd_tmpfs_t, the data rings it maps (test 25).
 MIN_READ="cpu_online_t etc_t ld_so_cache_t ld_so_t lib_t sysctl_crypto_t sysctl_kernel_t textrel_shlib_t"
 file_reads() {
 	local w=$1 extra=$2 allowed out t bad=0
-	allowed=" $MIN_READ $w ${w%_t}_exec_t $extra "
+	allowed=" $MIN_READ $w ${w%_t}_exec_t vnetd_tmpfs_t $extra "
 	out=$(has "$w" file read)
 	for t in $(printf '%s\n' "$out" | awk '$1 == "allow" { split($3, a, ":"); print a[1] }' | sort -u); do
 		case "$allowed" in
@@ -355,5 +356,28 @@ labels() {
 	return $bad
 }
 check "file contexts: executables, /etc/vnet, keys; /var/empty keeps var_t" labels	# 24
+
+# ---------------------------------------------------------------- data rings
+
+# The monitor's memfds get vnetd_tmpfs_t (not the shared tmpfs_t); it
+# creates them, each worker maps them, and no vnet domain may map any
+# other tmpfs file.
+rings() {
+	local bad=0 out t
+	grep -qx 'type_transition vnetd_t tmpfs_t:file vnetd_tmpfs_t;' "$R/T.from-vnetd_t" ||
+		{ echo "no 'type_transition vnetd_t tmpfs_t:file vnetd_tmpfs_t;'"; bad=1; }
+	only vnetd_t file create vnetd_tmpfs_t || bad=1
+	only "$VN_DOMAINS" file map vnetd_tmpfs_t || bad=1
+	for d in $VN_DOMAINS; do
+		out=$(has "$d" file map)
+		for t in $(printf '%s\n' "$out" | awk '$1 == "allow" { split($3, a, ":"); print a[1] }' | sort -u); do
+			case " $(targets tmpfs_t | tr '\n' ' ') " in
+			*" $t "*) echo "$d may map every tmpfs file ($t)"; bad=1 ;;
+			esac
+		done
+	done
+	return $bad
+}
+check "data rings: vnetd_t creates vnetd_tmpfs_t memfds, every vnet domain maps them, none maps tmpfs_t" rings	# 25
 
 tap_done
