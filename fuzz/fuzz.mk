@@ -11,7 +11,7 @@
 # FUZZ_TARGETS="frame wire" limits any of these to some targets;
 # FUZZ_NICE (default 19) is the niceness the fuzzers run at.
 
-FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq
+FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq ring
 FUZZ_B		:= fuzz/build
 FUZZ_CC		?= clang
 FUZZ_NICE	?= 19
@@ -24,7 +24,7 @@ FUZZ_WARN	:= -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wformat=2 -Werror
 
 # The daemon's own sources, built again with coverage instrumentation.
-FUZZ_LIB_SRCS	:= $(wildcard lib/*.c) privsep/msg.c privsep/msgtab.c \
+FUZZ_LIB_SRCS	:= $(wildcard lib/*.c) privsep/msg.c privsep/msgtab.c privsep/ring.c \
 		   privsep/log.c
 FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB	:= $(FUZZ_B)/libvnet-fuzz.a

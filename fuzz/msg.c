@@ -36,6 +36,7 @@ static const struct {
 	{ "frames", msg_tab_frames, &msg_tab_frames_n },
 	{ "monitor_crypt", msg_tab_monitor_from_crypt,
 	    &msg_tab_monitor_from_crypt_n },
+	{ "wake", msg_tab_wake, &msg_tab_wake_n },
 };
 #define NTABS	(sizeof(tabs) / sizeof(tabs[0]))
 

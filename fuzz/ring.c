@@ -1,0 +1,75 @@
+/*
+ * The data ring's consumer (privsep/ring.c, ring_recv) against a hostile
+ * producer: the input is the producer's published tail (4 bytes, host
+ * order) and the first bytes of the ring's data. The consumer reads
+ * until the ring is empty or the channel is broken; whatever it returns
+ * must be a whole frames message that lay inside what was published.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz/fuzz.h"
+#include "privsep/msg.h"
+#include "privsep/ring.h"
+
+static int	 memfd = -1, sv[2];
+static uint8_t	*raw;
+static uint8_t	 buf[MSG_MAX];
+
+static void
+setup(void)
+{
+	FUZZ_ASSERT((memfd = ring_create()) != -1);
+	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	raw = mmap(NULL, RING_HDR_LEN + RING_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, memfd, 0);
+	FUZZ_ASSERT(raw != MAP_FAILED);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ring	 r;
+	struct msg_chan	 chan, bell;
+	struct msg	 m;
+	uint32_t	 tail, head = 0, used = 0;
+	size_t		 n;
+	int		 rv, k;
+
+	if (memfd == -1)
+		setup();
+	if (size < 4)
+		return 0;
+	memcpy(&tail, data, 4);
+	n = size - 4 < RING_SIZE ? size - 4 : RING_SIZE;
+	memset(raw, 0, 128);			/* head = 0, tail below */
+	memcpy(raw + RING_HDR_LEN, data + 4, n);
+	memcpy(raw, &tail, 4);
+	FUZZ_ASSERT(ring_attach(&r, dup(memfd), sv[1], 0) == 0);
+	msg_chan_init(&chan, "fuzz", msg_tab_frames, msg_tab_frames_n);
+	msg_chan_init(&bell, "fuzz", msg_tab_wake, msg_tab_wake_n);
+	for (k = 0; k < 64; k++) {
+		rv = ring_recv(&r, &chan, &bell, buf, &m);
+		if (rv != 1) {
+			FUZZ_ASSERT(rv == 0 || rv <= -2);
+			/* Empty means everything published was taken. */
+			FUZZ_ASSERT(rv != 0 || used == tail);
+			break;
+		}
+		FUZZ_ASSERT(m.type == MSG_FRAMES);
+		FUZZ_ASSERT(m.payload == buf + MSG_HDR_LEN);
+		FUZZ_ASSERT(m.len >= 4 + 14 && m.len <= MSG_MAX_PAYLOAD);
+		used += (uint32_t)((MSG_HDR_LEN + m.len + 7) & ~(size_t)7);
+		/* Never past what the producer published. */
+		FUZZ_ASSERT(used <= tail && tail - head <= RING_SIZE);
+		/* The copy is exactly what lies in the ring. */
+		FUZZ_ASSERT(memcmp(buf, raw + RING_HDR_LEN +
+		    ((used - ((MSG_HDR_LEN + m.len + 7) & ~(size_t)7)) %
+		    RING_SIZE), MSG_HDR_LEN) == 0);
+	}
+	ring_detach(&r);
+	return 0;
+}
