@@ -91,7 +91,7 @@ capture_flush(struct capture *c)
 
 	if (n == 0)
 		return;
-	if (ring_send_batch(&c->ring, &c->batch, batchbuf) == 0) {
+	if (ring_send_batch(&c->ring, &c->batch) == 0) {
 		c->sent += n;
 		c->batches++;
 	} else {

@@ -233,7 +233,6 @@ main(int argc, char *argv[])
 	    0) == -1 || ring_attach(&cr.to_inject_ring, FD_RING_CRYPT_OUT,
 	    FD_DATA_B, 1) == -1)
 		fatal("setup: data rings");
-	cr.injbuf = injbuf;
 	ring_batch_start(&cr.to_inject_ring, &cr.to_inject, injbuf);
 	ratelim_init(&cr.rl_drop, 10, 1000);
 	ratelim_init(&cr.rl_unauth, 10, 1000);

@@ -88,7 +88,6 @@ struct crypt {
 	size_t		 nmacs;
 	struct fwd_entry *fwd;			/* parallel to macs */
 	struct msg_batch to_inject;
-	uint8_t		*injbuf;	/* to_inject when the ring is full */
 	struct ring	 from_capture_ring, to_inject_ring;
 	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
 	struct counters	 c;

@@ -50,8 +50,7 @@ fwd_flush_inject(struct crypt *cr)
 
 	if (n == 0)
 		return;
-	if (ring_send_batch(&cr->to_inject_ring, &cr->to_inject,
-	    cr->injbuf) == 0)
+	if (ring_send_batch(&cr->to_inject_ring, &cr->to_inject) == 0)
 		cr->c.to_inject += n;
 	else {
 		cr->c.drop_inject_full += n;

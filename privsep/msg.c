@@ -282,6 +282,16 @@ batch_add(struct msg_batch *b, const uint8_t *frame, size_t len)
 	return 1;
 }
 
+size_t
+batch_finish(struct msg_batch *b)
+{
+	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0 };
+
+	h.len = (uint32_t)(b->len - MSG_HDR_LEN);
+	memcpy(b->buf, &h, sizeof(h));
+	return b->len;
+}
+
 int
 batch_next(const uint8_t *payload, size_t plen, size_t *off,
     const uint8_t **frame, size_t *len)
@@ -345,20 +355,6 @@ int
 msg_send(int fd, uint16_t type, const void *payload, size_t len)
 {
 	return msg_send_fd(fd, type, payload, len, -1);
-}
-
-int
-msg_send_batch(int fd, struct msg_batch *b)
-{
-	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0 };
-	ssize_t		 n;
-
-	h.len = (uint32_t)(b->len - MSG_HDR_LEN);
-	memcpy(b->buf, &h, sizeof(h));
-	do {
-		n = send(fd, b->buf, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	return n == -1 ? -1 : 0;
 }
 
 int

@@ -194,6 +194,8 @@ void	 batch_reset(struct msg_batch *);
 int	 batch_add(struct msg_batch *, const uint8_t *frame, size_t len);
 /* Reserve room for a frame of len bytes and return where to write it. */
 uint8_t	*batch_reserve(struct msg_batch *, size_t len);
+/* Write the MSG_FRAMES header; the whole message's length. */
+size_t	 batch_finish(struct msg_batch *);
 /* Iterate: returns 1 and sets frame/len, 0 at the end. */
 int	 batch_next(const uint8_t *payload, size_t plen, size_t *off,
 	    const uint8_t **frame, size_t *len);
@@ -202,7 +204,6 @@ int	 batch_next(const uint8_t *payload, size_t plen, size_t *off,
 int	 msg_send(int fd, uint16_t type, const void *payload, size_t len);
 int	 msg_send_fd(int fd, uint16_t type, const void *payload, size_t len,
 	    int sendfd);
-int	 msg_send_batch(int fd, struct msg_batch *);
 int	 msg_send_log(int fd, int prio, int cls, const char *text);
 /*
  * Receive one message into buf (MSG_MAX bytes) and decode it against

@@ -133,32 +133,38 @@ ring_commit(struct ring *r, size_t len)
 		(void)send(r->bell, &h, sizeof(h), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-void
-ring_batch_start(struct ring *r, struct msg_batch *b, uint8_t *fallback)
+/* The next batch: in the ring if a whole one fits, else the fallback. */
+static void
+ring_batch_next(struct ring *r, struct msg_batch *b)
 {
 	uint8_t	*p = ring_reserve(r, MSG_MAX);
 
-	b->buf = p != NULL ? p : fallback;
+	b->buf = p != NULL ? p : r->fallback;
 	batch_reset(b);
 }
 
-int
-ring_send_batch(struct ring *r, struct msg_batch *b, uint8_t *fallback)
+void
+ring_batch_start(struct ring *r, struct msg_batch *b, uint8_t *fallback)
 {
-	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0 };
-	uint8_t		*p;
-	int		 rv = 0;
+	r->fallback = fallback;
+	ring_batch_next(r, b);
+}
 
-	h.len = (uint32_t)(b->len - MSG_HDR_LEN);
-	memcpy(b->buf, &h, sizeof(h));
-	if (b->buf != fallback)
-		ring_commit(r, b->len);		/* reserved when started */
-	else if ((p = ring_reserve(r, b->len)) != NULL) {
-		memcpy(p, b->buf, b->len);
-		ring_commit(r, b->len);
+int
+ring_send_batch(struct ring *r, struct msg_batch *b)
+{
+	size_t	 len = batch_finish(b);
+	uint8_t	*p;
+	int	 rv = 0;
+
+	if (b->buf != r->fallback)
+		ring_commit(r, len);		/* reserved when started */
+	else if ((p = ring_reserve(r, len)) != NULL) {
+		memcpy(p, b->buf, len);
+		ring_commit(r, len);
 	} else
 		rv = -1;
-	ring_batch_start(r, b, fallback);
+	ring_batch_next(r, b);
 	return rv;
 }
 
@@ -169,30 +175,23 @@ ring_pending(const struct ring *r)
 	    r->pos;
 }
 
-/* Read and check every doorbell waiting on the socket. */
+/*
+ * Read and check every doorbell waiting on the socket, with the message
+ * layer's own receive (buf: MSG_MAX bytes, free while the ring is empty).
+ */
 static int
-ring_drain_bell(struct ring *r, struct msg_chan *bellchan)
+ring_drain_bell(struct ring *r, struct msg_chan *bellchan, uint8_t *buf)
 {
-	uint8_t		 buf[64];
 	struct msg	 m;
-	ssize_t		 n;
 	int		 rv;
 
-	for (;;) {
-		n = recv(r->bell, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return errno == EAGAIN ? 0 : -1;
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		if ((size_t)n > sizeof(buf))
-			return -2 - MSG_E_LENGTH;
-		if ((rv = msg_decode(bellchan, buf, (size_t)n, 0, &m)) != MSG_OK)
-			return -2 + rv;	/* msg_decode: -err */
-	}
+	while ((rv = msg_recv(r->bell, bellchan, buf, &m)) == 1)
+		;
+	if (rv == -1 && errno == EAGAIN)
+		return 0;
+	if (rv == 0)
+		errno = EPIPE;
+	return rv == 0 ? -1 : rv;
 }
 
 int
@@ -207,7 +206,7 @@ ring_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bellchan,
 	tail = atomic_load_explicit(&r->shm->tail, memory_order_acquire);
 	if (tail == r->pos) {
 		/* Empty: take the doorbells, then look once more (fenced). */
-		if ((rv = ring_drain_bell(r, bellchan)) != 0)
+		if ((rv = ring_drain_bell(r, bellchan, buf)) != 0)
 			return rv;
 		atomic_thread_fence(memory_order_seq_cst);
 		tail = atomic_load_explicit(&r->shm->tail,

@@ -47,6 +47,7 @@ struct ring {
 	uint8_t		*wdata;		/* producer: data, writable */
 	uint32_t	 pos;		/* our own position (head or tail) */
 	int		 bell;		/* the doorbell socket */
+	uint8_t		*fallback;	/* producer: a batch when the ring is full */
 	void		*map;
 	size_t		 maplen;
 };
@@ -68,13 +69,16 @@ uint8_t	*ring_reserve(struct ring *, size_t len);
  */
 void	 ring_commit(struct ring *, size_t len);
 /*
- * Producer: send a batch. In the ring already (batch_ring_start) it is
- * published in place; else it is copied in if it fits. 0, or -1 if the
- * ring is full (the batch is dropped). The next batch starts in the ring
- * when there is room, else in fallback (MSG_MAX bytes).
+ * Producer: start batching into b, in the ring when there is room for a
+ * whole batch, else in fallback (MSG_MAX bytes), which the ring keeps.
  */
-int	 ring_send_batch(struct ring *, struct msg_batch *, uint8_t *fallback);
 void	 ring_batch_start(struct ring *, struct msg_batch *, uint8_t *fallback);
+/*
+ * Producer: send b. In the ring already it is published in place; else
+ * it is copied in if it fits. 0, or -1 if the ring is full (the batch is
+ * dropped). The next batch starts as ring_batch_start() says.
+ */
+int	 ring_send_batch(struct ring *, struct msg_batch *);
 
 /*
  * Consumer: the next message, copied into buf (MSG_MAX bytes) and

@@ -196,12 +196,7 @@ test_batch(void **state)
 	assert_int_equal(batch_add(&b, f1, sizeof(f1)), 1);
 	assert_int_equal(batch_add(&b, f2, sizeof(f2)), 1);
 	assert_int_equal(batch_add(&b, f1, 3), 0);	/* below minimum */
-	/* the header msg_send_batch would write */
-	{
-		struct msg_hdr h = { MSG_FRAMES, 0,
-		    (uint32_t)(b.len - MSG_HDR_LEN) };
-		memcpy(buf, &h, sizeof(h));
-	}
+	assert_int_equal(batch_finish(&b), b.len);
 	msg_chan_init(&c, "t", msg_tab_frames, msg_tab_frames_n);
 	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), MSG_OK);
 	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 1);

@@ -102,7 +102,7 @@ send_frames(struct pair *p, struct msg_batch *b, int nf, size_t len, int seed)
 		memset(f, seed + i, len);
 		assert_true(batch_add(b, f, len));
 	}
-	return ring_send_batch(&p->tx, b, fallback);
+	return ring_send_batch(&p->tx, b);
 }
 
 static void
