@@ -35,8 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ring	 r;
 	struct msg_chan	 chan, bell;
 	struct msg	 m;
-	uint32_t	 tail, head = 0, used = 0;
-	size_t		 n;
+	uint32_t	 tail, used = 0;
+	size_t		 n, rec;
 	int		 rv, k;
 
 	if (memfd == -1)
@@ -62,13 +62,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(m.type == MSG_FRAMES);
 		FUZZ_ASSERT(m.payload == buf + MSG_HDR_LEN);
 		FUZZ_ASSERT(m.len >= 4 + 14 && m.len <= MSG_MAX_PAYLOAD);
-		used += (uint32_t)((MSG_HDR_LEN + m.len + 7) & ~(size_t)7);
-		/* Never past what the producer published. */
-		FUZZ_ASSERT(used <= tail && tail - head <= RING_SIZE);
 		/* The copy is exactly what lies in the ring. */
-		FUZZ_ASSERT(memcmp(buf, raw + RING_HDR_LEN +
-		    ((used - ((MSG_HDR_LEN + m.len + 7) & ~(size_t)7)) %
-		    RING_SIZE), MSG_HDR_LEN) == 0);
+		FUZZ_ASSERT(memcmp(buf, raw + RING_HDR_LEN + used % RING_SIZE,
+		    MSG_HDR_LEN) == 0);
+		rec = (MSG_HDR_LEN + m.len + RING_ALIGN - 1) &
+		    ~(size_t)(RING_ALIGN - 1);
+		used += (uint32_t)rec;
+		/* Never past what the producer published. */
+		FUZZ_ASSERT(used <= tail && tail <= RING_SIZE);
 	}
 	ring_detach(&r);
 	return 0;
