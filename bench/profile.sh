@@ -4,14 +4,19 @@
 #   VNET_BUILD=$PWD/build bash bench/profile.sh
 #
 # Builds the benchmark topology with the vnet pair (as bench.sh's vnet-tls
-# configuration), then for each direction runs one iperf3 TCP test while
-# "perf record -g" samples the six workers (capture, crypt, inject of the
+# configuration), then for each direction runs one iperf3 TCP test (or,
+# with PROFILE_TEST=udp64, one iperf3 UDP test with 64-byte payloads from
+# the client to the VM) while "perf record -g" samples the six workers (capture, crypt, inject of the
 # host and of the proxy). Prints, per process, its CPU seconds during the
 # run, the share per DSO (kernel, libcrypto, libpcap, the worker itself)
 # and its top symbols (self time), and writes the same to
 # bench/results/profile-on.txt (or -off.txt).
 #
+# With udp64 it also prints both daemons' worker counters (vnetctl stats)
+# after the run, where the frames lost on the way show.
+#
 # Environment: VNET_BUILD, PROFILE_OFFLOAD=on|off (default on),
+# PROFILE_TEST=tcp|udp64 (default tcp),
 # PROFILE_SECS (default 10), PROFILE_TOP (symbols per process, default 12).
 # Needs perf (apt-get install linux-perf). With no hardware counters
 # (e.g. in a VM) perf samples the cpu-clock software event, as here.
@@ -25,11 +30,17 @@ bench_snapshot_build
 OFF=${PROFILE_OFFLOAD:-on}
 SECS=${PROFILE_SECS:-10}
 TOP=${PROFILE_TOP:-12}
+TEST=${PROFILE_TEST:-tcp}
 case $OFF in on|off) ;; *) bail "PROFILE_OFFLOAD must be on or off" ;; esac
+case $TEST in
+tcp) DIRS="to_vm from_vm"; SUFFIX=$OFF ;;
+udp64) DIRS="to_vm"; SUFFIX=udp64-$OFF ;;
+*) bail "PROFILE_TEST must be tcp or udp64" ;;
+esac
 RESULTS_DIR="$BENCH_DIR/results"
 mkdir -p "$RESULTS_DIR" || bail "cannot create $RESULTS_DIR"
 
-say "vnet profile: offloads $OFF, iperf3 TCP ${SECS} s each way; load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "vnet profile: offloads $OFF, iperf3 $TEST ${SECS} s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_topo_up "$OFF" || bail "topology setup failed"
 setup_vnet || bail "vnet did not start"
 iperf3_server && reach || bail "the client does not reach the VM through vnet"
@@ -106,11 +117,11 @@ REPORT="$VN_TMP/profile.txt"
 {
 	echo "vnet profile, $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "vnet $BENCH_BUILD_ID"
-	echo "offloads $OFF; perf $(perf --version | awk '{ print $3 }'), event cpu-clock, call graphs (fp); iperf3 TCP ${SECS} s per direction"
+	echo "offloads $OFF; perf $(perf --version | awk '{ print $3 }'), event cpu-clock, call graphs (fp); iperf3 $TEST ${SECS} s per direction"
 	echo "workers: $(for w in $ORDER; do printf '%s=%s ' "$w" "${WPID[$w]}"; done)"
 } >"$REPORT"
 
-for dir in to_vm from_vm; do
+for dir in $DIRS; do
 	data="$VN_TMP/perf.$dir.data"
 	bg_start perfpid "$VN_TMP/perf.$dir.out" perf record -N -q -e cpu-clock -F 1999 -g \
 	    -p "$PIDLIST" -o "$data"
@@ -119,7 +130,13 @@ for dir in to_vm from_vm; do
 	before=$(cpu_ticks $(for w in $ORDER; do echo "${WPID[$w]}"; done))
 	o0=$(others_ticks); m0=$(now_ms)
 	for w in $ORDER; do CS_BEFORE[${WPID[$w]}]=$(ctxsw "${WPID[$w]}"); done
-	m_tcp "$dir" "$SECS" "$VN_TMP/iperf.$dir.json" || say "iperf3 $dir failed"
+	if [ "$TEST" = tcp ]; then
+		m_tcp "$dir" "$SECS" "$VN_TMP/iperf.$dir.json" || say "iperf3 $dir failed"
+		RESULT="iperf3 TCP $dir: $M_GBPS Gbit/s (client $( [ "$dir" = to_vm ] && echo '->' || echo '<-' ) VM)"
+	else
+		m_udp64 "$SECS" "$VN_TMP/iperf.$dir.json" || say "iperf3 udp64 failed"
+		RESULT="iperf3 UDP 64-byte payloads client -> VM: $M_PPS pkt/s received, loss $M_LOSS%"
+	fi
 	after=$(cpu_ticks $(for w in $ORDER; do echo "${WPID[$w]}"; done))
 	o1=$(others_ticks); m1=$(now_ms)
 	others=$(awk -v a="$o0" -v b="$o1" -v hz="$CLK_TCK" -v ms=$((m1 - m0)) 'BEGIN { printf "%.2f", (b - a) / hz / (ms / 1000) }')
@@ -133,7 +150,7 @@ for dir in to_vm from_vm; do
 	    grep -v '^#' >"$VN_TMP/perf.$dir.children.txt"
 	{
 		echo
-		echo "=== iperf3 TCP $dir: $M_GBPS Gbit/s (client $( [ "$dir" = to_vm ] && echo '->' || echo '<-' ) VM); other processes used $others cores meanwhile"
+		echo "=== $RESULT; other processes used $others cores meanwhile"
 		for w in $ORDER; do
 			p=${WPID[$w]}
 			cpu=$(cpu_delta "$(printf '%s\n' $before | grep "^$p:")" "$(printf '%s\n' $after | grep "^$p:")" 2>/dev/null)
@@ -146,8 +163,16 @@ for dir in to_vm from_vm; do
 	} >>"$REPORT"
 done
 
+if [ "$TEST" = udp64 ]; then
+	for side in proxy host; do
+		echo
+		echo "=== $side worker counters after the run (vnetctl stats)"
+		timeout 5 "$VNET_BUILD/vnetctl" -s "$(conf_control "$VN_TMP/$side.conf")" stats 2>&1
+	done >>"$REPORT"
+fi
+
 bench_topo_down
 cat "$REPORT"
-cp "$REPORT" "$RESULTS_DIR/profile-$OFF.txt"
+cp "$REPORT" "$RESULTS_DIR/profile-$SUFFIX.txt"
 echo
-echo "written: bench/results/profile-$OFF.txt"
+echo "written: bench/results/profile-$SUFFIX.txt"
