@@ -67,6 +67,24 @@ priv_open_pcap(struct capture *c)
 	if (pcap_setdirection(c->pcap, PCAP_D_IN) != 0)
 		fatalx("event=error what=pcap_setdirection reason=\"%s\"",
 		    pcap_geterr(c->pcap));
+	if (pcap_setnonblock(c->pcap, 1, errbuf) != 0)
+		fatalx("event=error what=pcap_setnonblock reason=\"%s\"",
+		    errbuf);
+	/*
+	 * The kernel filter: our own program, which searches the MAC set;
+	 * libpcap's compiled expression if ours is too long (too many
+	 * vendor prefixes); else none, and the rule is checked here.
+	 */
+	if (filter_program(&c->conf, &c->served,
+	    (unsigned)pcap_snapshot(c->pcap), &prog) == 0) {
+		if (pcap_setfilter(c->pcap, &prog) == 0) {
+			free(prog.bf_insns);
+			return;
+		}
+		log_warnx("event=filter_fallback reason=\"%s\" macs=%zu",
+		    pcap_geterr(c->pcap), c->served.n);
+		free(prog.bf_insns);
+	}
 	if ((expr = filter_build(&c->conf, &c->served)) == NULL)
 		fatalx("event=error what=filter_build");
 	if (pcap_compile(c->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
@@ -78,9 +96,6 @@ priv_open_pcap(struct capture *c)
 	} else
 		pcap_freecode(&prog);
 	free(expr);
-	if (pcap_setnonblock(c->pcap, 1, errbuf) != 0)
-		fatalx("event=error what=pcap_setnonblock reason=\"%s\"",
-		    errbuf);
 }
 
 static void

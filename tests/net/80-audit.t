@@ -196,7 +196,7 @@ ok $? "vnetctl status, vnetctl -j links: 'authpriv notice ... event=control uid=
 
 # ---- 16: every record so far is in the facility of its class.
 AUDIT_EV="start stopped worker_start worker_ready worker_exit worker_restart worker_violation link_up link_down tls_handshake_failed peer_rejected refused hello_mac_unauthorized malformed_record mac_moved reload control control_rejected"
-OPS_EV="stats mac stop error connect_failed filter_widened log"
+OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log"
 classes() {
 	local f=$1 bad=0 n=0 ev fac
 	while read -r fac _ _ rest; do
