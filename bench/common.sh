@@ -196,15 +196,17 @@ setup_vnet() {
 	fi
 	CPU_PIDS_FN=cpu_pids_vnet
 }
-cpu_pids_vnet() {
+# vnetd_tree_pids NAME...: each running vnetd's PID and its workers'.
+vnetd_tree_pids() {
 	local n p
-	for n in host proxy; do
+	for n in "$@"; do
 		p=${VNETD_PID[$n]}
 		[ -n "$p" ] || continue
 		echo "$p"
 		pgrep -P "$p" 2>/dev/null
 	done
 }
+cpu_pids_vnet() { vnetd_tree_pids host proxy; }
 
 # bench_vnet_pki: lib.sh's certificates and configs, once per run.
 bench_vnet_pki() {
@@ -319,15 +321,7 @@ setup_vnet_scale() {
 	CPU_PIDS_FN=cpu_pids_vnet
 	CPU_SIDE_FN=cpu_pids_xhosts
 }
-cpu_pids_xhosts() {
-	local n p
-	for n in "${BENCH_XHOSTS[@]}"; do
-		p=${VNETD_PID[$n]}
-		[ -n "$p" ] || continue
-		echo "$p"
-		pgrep -P "$p" 2>/dev/null
-	done
-}
+cpu_pids_xhosts() { vnetd_tree_pids "${BENCH_XHOSTS[@]}"; }
 
 # bench_scale_pki: once per run, the extra hosts' certificates and
 # configs and the proxy's proxy-scale.conf; checks its MAC and block

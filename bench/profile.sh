@@ -6,11 +6,12 @@
 # Builds the benchmark topology with the vnet pair (as bench.sh's vnet-tls
 # configuration), then for each direction runs one iperf3 TCP test (or,
 # with PROFILE_TEST=udp64, one iperf3 UDP test with 64-byte payloads from
-# the client to the VM) while "perf record -g" samples the six workers (capture, crypt, inject of the
-# host and of the proxy). Prints, per process, its CPU seconds during the
-# run, the share per DSO (kernel, libcrypto, libpcap, the worker itself)
-# and its top symbols (self time), and writes the same to
-# bench/results/profile-on.txt (or -off.txt).
+# the client to the VM) while "perf record -g" samples the six workers
+# (capture, crypt, inject of the host and of the proxy). Prints, per
+# process, its CPU seconds during the run, the share per DSO (kernel,
+# libcrypto, libpcap, the worker itself) and its top symbols (self time),
+# and writes the same to
+# bench/results/profile-on.txt (or -off.txt, or profile-udp64-on.txt).
 #
 # With udp64 it also prints both daemons' worker counters (vnetctl stats)
 # after the run, where the frames lost on the way show.
