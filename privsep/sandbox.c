@@ -1,5 +1,4 @@
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -18,118 +17,257 @@
 #include "privsep/msg.h"
 #include "privsep/sandbox.h"
 
-#define NR(x)	SCMP_SYS(x)
-
-/* What every worker needs after its drop: its channels, memory, time. */
-static const int sys_worker[] = {
-	NR(read), NR(write), NR(readv), NR(writev), NR(recvmsg), NR(sendmsg),
-	NR(recvfrom), NR(sendto), NR(poll), NR(ppoll), NR(close),
-	NR(brk), NR(munmap), NR(mremap), NR(madvise), NR(futex),
-	NR(clock_gettime), NR(gettimeofday), NR(time), NR(getpid),
-	NR(rt_sigreturn), NR(rt_sigprocmask), NR(restart_syscall),
-	NR(exit), NR(exit_group),
-#ifdef VNET_SANITIZE
-	/* The ASan runtime sets up an alternate signal stack as it goes. */
-	NR(sigaltstack),
-#endif
+/*
+ * A role's policy is one table: a row per allowed system call, with the
+ * argument conditions that must all hold for it. Several rows for one
+ * call are alternatives (crypt's socket: IPv4 or IPv6). Whatever no row
+ * allows gets the default action.
+ */
+struct sandbox_rule {
+	int			 nr;
+	unsigned int		 narg;
+	struct scmp_arg_cmp	 arg[2];
 };
 
+#define SB_ALLOW(call)			{ SCMP_SYS(call), 0, { { 0 } } }
+#define SB_ALLOW_ARG(call, c)		{ SCMP_SYS(call), 1, { c } }
+#define SB_ALLOW_ARGS(call, c, d)	{ SCMP_SYS(call), 2, { c, d } }
+
+/* Conditions: argument n equals v; has none of bits; (n & mask) == v. */
+#define SB_EQ(n, v)		{ (n), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
+#define SB_NONE_OF(n, bits)	{ (n), SCMP_CMP_MASKED_EQ, (bits), 0 }
+#define SB_MASKED(n, mask, v)	{ (n), SCMP_CMP_MASKED_EQ, (mask), (v) }
+
+#ifdef VNET_SANITIZE
+/* The ASan runtime sets up an alternate signal stack as it goes. */
+#define SB_SANITIZER	SB_ALLOW(sigaltstack),
+#else
+#define SB_SANITIZER
+#endif
+
 /*
- * The monitor's list is the union of what it needs (supervising,
+ * What every worker may do after its drop: use its channels, memory
+ * (never executable), time, and exit.
+ */
+#define SB_WORKER							\
+	SB_ALLOW(read),							\
+	SB_ALLOW(write),						\
+	SB_ALLOW(readv),						\
+	SB_ALLOW(writev),						\
+	SB_ALLOW(recvmsg),						\
+	SB_ALLOW(sendmsg),						\
+	SB_ALLOW(recvfrom),						\
+	SB_ALLOW(sendto),						\
+	SB_ALLOW(poll),							\
+	SB_ALLOW(ppoll),						\
+	SB_ALLOW(close),						\
+	SB_ALLOW(brk),							\
+	SB_ALLOW(munmap),						\
+	SB_ALLOW(mremap),						\
+	SB_ALLOW(madvise),						\
+	SB_ALLOW(futex),						\
+	SB_ALLOW(clock_gettime),					\
+	SB_ALLOW(gettimeofday),						\
+	SB_ALLOW(time),							\
+	SB_ALLOW(getpid),						\
+	SB_ALLOW(rt_sigreturn),						\
+	SB_ALLOW(rt_sigprocmask),					\
+	SB_ALLOW(restart_syscall),					\
+	SB_ALLOW(exit),							\
+	SB_ALLOW(exit_group),						\
+	SB_SANITIZER							\
+	SB_ALLOW_ARG(mmap, SB_NONE_OF(2, PROT_EXEC)),			\
+	SB_ALLOW_ARG(mprotect, SB_NONE_OF(2, PROT_EXEC))
+
+/*
+ * The monitor's table is the union of what it needs (supervising,
  * signals, syslog, /proc/PID/status) and what a worker needs between
  * exec and its own, narrower filter (loader, getpwnam, raw socket open,
  * TLS library start-up, the drop itself): filters are inherited.
  */
-static const int sys_monitor[] = {
-	NR(read), NR(write), NR(readv), NR(writev), NR(pread64), NR(close),
-	NR(openat), NR(open), NR(fstat), NR(newfstatat), NR(statx),
-	NR(lseek), NR(access), NR(faccessat), NR(faccessat2), NR(getdents64),
-	NR(fstatfs), NR(statfs), NR(sched_getaffinity), NR(sched_yield),
-	NR(readlink), NR(readlinkat), NR(fcntl), NR(dup), NR(dup2), NR(dup3),
-	NR(close_range), NR(pipe2), NR(ioctl), NR(uname), NR(getcwd),
-	NR(brk), NR(mmap), NR(munmap), NR(mremap), NR(mprotect), NR(madvise),
-	NR(futex), NR(set_robust_list), NR(rseq), NR(set_tid_address),
-	NR(arch_prctl), NR(prlimit64), NR(getrlimit), NR(setrlimit),
-	NR(getrandom), NR(clock_gettime), NR(clock_nanosleep), NR(nanosleep),
-	NR(gettimeofday), NR(time), NR(sysinfo),
-	NR(rt_sigaction), NR(rt_sigprocmask), NR(rt_sigreturn),
-	NR(signalfd4), NR(eventfd2), NR(restart_syscall), NR(sigaltstack),
-	NR(poll), NR(ppoll), NR(epoll_create1), NR(epoll_ctl), NR(epoll_wait),
-	NR(socket), NR(socketpair), NR(connect), NR(bind), NR(listen),
-	NR(accept4), NR(getsockname), NR(getpeername), NR(setsockopt),
-	NR(getsockopt), NR(sendto), NR(recvfrom), NR(sendmsg), NR(recvmsg),
-	NR(sendmmsg), NR(shutdown),
-	NR(clone), NR(clone3), NR(fork), NR(vfork), NR(execve), NR(wait4),
-	NR(kill), NR(tgkill), NR(exit), NR(exit_group),
-	NR(getpid), NR(getppid), NR(gettid), NR(getuid), NR(geteuid),
-	NR(getgid), NR(getegid), NR(getresuid), NR(getresgid), NR(getgroups),
-	NR(setuid), NR(setgid), NR(setresuid), NR(setresgid), NR(setgroups),
-	NR(setsid), NR(umask), NR(chdir), NR(chroot), NR(capget), NR(capset),
-	NR(unlink),
-	NR(prctl), NR(seccomp),
+static const struct sandbox_rule sb_monitor[] = {
+	/* files: the loader, configuration, keys, /proc */
+	SB_ALLOW(read),
+	SB_ALLOW(write),
+	SB_ALLOW(readv),
+	SB_ALLOW(writev),
+	SB_ALLOW(pread64),
+	SB_ALLOW(close),
+	SB_ALLOW(openat),
+	SB_ALLOW(open),
+	SB_ALLOW(fstat),
+	SB_ALLOW(newfstatat),
+	SB_ALLOW(statx),
+	SB_ALLOW(lseek),
+	SB_ALLOW(access),
+	SB_ALLOW(faccessat),
+	SB_ALLOW(faccessat2),
+	SB_ALLOW(getdents64),
+	SB_ALLOW(fstatfs),
+	SB_ALLOW(statfs),
+	SB_ALLOW(sched_getaffinity),
+	SB_ALLOW(sched_yield),
+	SB_ALLOW(readlink),
+	SB_ALLOW(readlinkat),
+	SB_ALLOW(fcntl),
+	SB_ALLOW(dup),
+	SB_ALLOW(dup2),
+	SB_ALLOW(dup3),
+	SB_ALLOW(close_range),
+	SB_ALLOW(pipe2),
+	SB_ALLOW(ioctl),
+	SB_ALLOW(uname),
+	SB_ALLOW(getcwd),
+	SB_ALLOW(unlink),
+	/* memory, threads and resource limits */
+	SB_ALLOW(brk),
+	SB_ALLOW(mmap),
+	SB_ALLOW(munmap),
+	SB_ALLOW(mremap),
+	SB_ALLOW(mprotect),
+	SB_ALLOW(madvise),
+	SB_ALLOW(futex),
+	SB_ALLOW(set_robust_list),
+	SB_ALLOW(rseq),
+	SB_ALLOW(set_tid_address),
+	SB_ALLOW(arch_prctl),
+	SB_ALLOW(prlimit64),
+	SB_ALLOW(getrlimit),
+	SB_ALLOW(setrlimit),
+	SB_ALLOW(getrandom),
+	/* time */
+	SB_ALLOW(clock_gettime),
+	SB_ALLOW(clock_nanosleep),
+	SB_ALLOW(nanosleep),
+	SB_ALLOW(gettimeofday),
+	SB_ALLOW(time),
+	SB_ALLOW(sysinfo),
+	/* signals and event loop */
+	SB_ALLOW(rt_sigaction),
+	SB_ALLOW(rt_sigprocmask),
+	SB_ALLOW(rt_sigreturn),
+	SB_ALLOW(signalfd4),
+	SB_ALLOW(eventfd2),
+	SB_ALLOW(restart_syscall),
+	SB_ALLOW(sigaltstack),
+	SB_ALLOW(poll),
+	SB_ALLOW(ppoll),
+	SB_ALLOW(epoll_create1),
+	SB_ALLOW(epoll_ctl),
+	SB_ALLOW(epoll_wait),
+	/* sockets: channels, syslog, control socket, workers' opens */
+	SB_ALLOW(socket),
+	SB_ALLOW(socketpair),
+	SB_ALLOW(connect),
+	SB_ALLOW(bind),
+	SB_ALLOW(listen),
+	SB_ALLOW(accept4),
+	SB_ALLOW(getsockname),
+	SB_ALLOW(getpeername),
+	SB_ALLOW(setsockopt),
+	SB_ALLOW(getsockopt),
+	SB_ALLOW(sendto),
+	SB_ALLOW(recvfrom),
+	SB_ALLOW(sendmsg),
+	SB_ALLOW(recvmsg),
+	SB_ALLOW(sendmmsg),
+	SB_ALLOW(shutdown),
+	/* processes: spawning and supervising the workers */
+	SB_ALLOW(clone),
+	SB_ALLOW(clone3),
+	SB_ALLOW(fork),
+	SB_ALLOW(vfork),
+	SB_ALLOW(execve),
+	SB_ALLOW(wait4),
+	SB_ALLOW(kill),
+	SB_ALLOW(tgkill),
+	SB_ALLOW(exit),
+	SB_ALLOW(exit_group),
+	/* ids, capabilities and the drop itself */
+	SB_ALLOW(getpid),
+	SB_ALLOW(getppid),
+	SB_ALLOW(gettid),
+	SB_ALLOW(getuid),
+	SB_ALLOW(geteuid),
+	SB_ALLOW(getgid),
+	SB_ALLOW(getegid),
+	SB_ALLOW(getresuid),
+	SB_ALLOW(getresgid),
+	SB_ALLOW(getgroups),
+	SB_ALLOW(setuid),
+	SB_ALLOW(setgid),
+	SB_ALLOW(setresuid),
+	SB_ALLOW(setresgid),
+	SB_ALLOW(setgroups),
+	SB_ALLOW(setsid),
+	SB_ALLOW(umask),
+	SB_ALLOW(chdir),
+	SB_ALLOW(chroot),
+	SB_ALLOW(capget),
+	SB_ALLOW(capset),
+	SB_ALLOW(prctl),
+	SB_ALLOW(seccomp),
 };
 
-static const int sys_inject[] = {
-	NR(sendmmsg),
+/* capture: reads frames from the pcap socket it was given; creates none. */
+static const struct sandbox_rule sb_capture[] = {
+	SB_WORKER,
+	/* the kernel's drop counters */
+	SB_ALLOW_ARGS(getsockopt, SB_EQ(1, SOL_PACKET),
+	    SB_EQ(2, PACKET_STATISTICS)),
+	/* pcap_close() takes its receive ring down at exit */
+	SB_ALLOW_ARGS(setsockopt, SB_EQ(1, SOL_PACKET),
+	    SB_EQ(2, PACKET_RX_RING)),
 };
 
-static int
-sandbox_add(scmp_filter_ctx ctx, const int *nrs, size_t n)
-{
-	size_t	 i;
+/* crypt: TCP over IPv4/IPv6 only. */
+static const struct sandbox_rule sb_crypt[] = {
+	SB_WORKER,
+	/* the type's low four bits; the rest are SOCK_NONBLOCK and the like */
+	SB_ALLOW_ARGS(socket, SB_EQ(0, AF_INET),
+	    SB_MASKED(1, 0xf, SOCK_STREAM)),
+	SB_ALLOW_ARGS(socket, SB_EQ(0, AF_INET6),
+	    SB_MASKED(1, 0xf, SOCK_STREAM)),
+	/*
+	 * Only with the length of an IPv4 or IPv6 address, so that even a
+	 * UNIX socket it was somehow handed cannot be pointed anywhere.
+	 */
+	SB_ALLOW_ARG(connect, SB_EQ(2, sizeof(struct sockaddr_in))),
+	SB_ALLOW_ARG(connect, SB_EQ(2, sizeof(struct sockaddr_in6))),
+	SB_ALLOW(accept4),
+	/* TCP_NODELAY */
+	SB_ALLOW_ARG(setsockopt, SB_EQ(1, IPPROTO_TCP)),
+	/* the result of a non-blocking connect */
+	SB_ALLOW_ARGS(getsockopt, SB_EQ(1, SOL_SOCKET), SB_EQ(2, SO_ERROR)),
+	/* file status flags, nothing else of fcntl's */
+	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_GETFL)),
+	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_SETFL)),
+	/* OpenSSL's entropy */
+	SB_ALLOW(getrandom),
+};
 
-	for (i = 0; i < n; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) < 0)
-			return -1;
-	return 0;
-}
+/* inject: sends batches on the packet socket it was given; creates none. */
+static const struct sandbox_rule sb_inject[] = {
+	SB_WORKER,
+	SB_ALLOW(sendmmsg),
+};
 
-/* Memory may be mapped, but never executable. */
-static int
-sandbox_noexec(scmp_filter_ctx ctx)
-{
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(mmap), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(mprotect), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ? -1 : 0;
-}
+#define N(a)	(sizeof(a) / sizeof((a)[0]))
 
-/*
- * crypt: TCP over IPv4/IPv6 only. connect() is allowed only with the
- * length of an IPv4 or IPv6 address, so that even a UNIX socket it was
- * somehow handed cannot be pointed anywhere; it can create none.
- */
-static int
-sandbox_crypt(scmp_filter_ctx ctx)
-{
-	int	 fam[2] = { AF_INET, AF_INET6 }, i;
-
-	for (i = 0; i < 2; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(socket), 2,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam[i], 0),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) < 0)
-			return -1;
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(connect), 1,
-	    SCMP_A2(SCMP_CMP_EQ, sizeof(struct sockaddr_in), 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(connect), 1,
-	    SCMP_A2(SCMP_CMP_EQ, sizeof(struct sockaddr_in6), 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(accept4), 0) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(setsockopt), 1,
-	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(getsockopt), 2,
-	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
-	    SCMP_A2(SCMP_CMP_EQ, SO_ERROR, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(fcntl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, F_GETFL, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(fcntl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(getrandom), 0) < 0)
-		return -1;
-	return 0;
-}
+static const struct {
+	const char			*name;
+	const struct sandbox_rule	*rules;
+	size_t				 n;
+} sandbox_roles[] = {
+	[SANDBOX_NONE] = { "none", NULL, 0 },
+	[SANDBOX_MONITOR] = { "monitor", sb_monitor, N(sb_monitor) },
+	[SANDBOX_CAPTURE] = { "capture", sb_capture, N(sb_capture) },
+	[SANDBOX_CRYPT] = { "crypt", sb_crypt, N(sb_crypt) },
+	[SANDBOX_INJECT] = { "inject", sb_inject, N(sb_inject) },
+};
 
 #ifdef VNET_SECCOMP_TRAP
-/* Debug builds: name the syscall a list is missing, let it fail. */
+/* Debug builds: name the syscall a table is missing, let it fail. */
 static void
 sandbox_trap(int sig, siginfo_t *si, void *vctx)
 {
@@ -167,53 +305,46 @@ sandbox_action(void)
 }
 #endif
 
+static int
+sandbox_known(enum sandbox_role role)
+{
+	return (unsigned)role < N(sandbox_roles);
+}
+
 const char *
 sandbox_name(enum sandbox_role role)
 {
-	switch (role) {
-	case SANDBOX_MONITOR: return "monitor";
-	case SANDBOX_CAPTURE: return "capture";
-	case SANDBOX_CRYPT: return "crypt";
-	case SANDBOX_INJECT: return "inject";
-	default: return "none";
-	}
+	return sandbox_known(role) ? sandbox_roles[role].name : "none";
 }
 
-#define N(a)	(sizeof(a) / sizeof((a)[0]))
+int
+sandbox_row(enum sandbox_role role, size_t i, int *nr, unsigned int *narg)
+{
+	if (!sandbox_known(role) || i >= sandbox_roles[role].n)
+		return -1;
+	*nr = sandbox_roles[role].rules[i].nr;
+	*narg = sandbox_roles[role].rules[i].narg;
+	return 0;
+}
 
 int
 sandbox_apply(enum sandbox_role role)
 {
-	scmp_filter_ctx	 ctx;
-	int		 rv = -1;
+	const struct sandbox_rule	*r;
+	scmp_filter_ctx			 ctx;
+	size_t				 i;
+	int				 rv = -1;
 
 	if (role == SANDBOX_NONE)
 		return 0;
+	if (!sandbox_known(role))
+		return -1;
 	if ((ctx = seccomp_init(sandbox_action())) == NULL)
 		return -1;
-	if (role == SANDBOX_MONITOR) {
-		if (sandbox_add(ctx, sys_monitor, N(sys_monitor)) == -1)
-			goto out;
-	} else {
-		if (sandbox_add(ctx, sys_worker, N(sys_worker)) == -1 ||
-		    sandbox_noexec(ctx) == -1)
-			goto out;
-		/*
-		 * capture reads the kernel's drop counters, and pcap_close()
-		 * takes its receive ring down at exit; nothing else.
-		 */
-		if (role == SANDBOX_CAPTURE && (seccomp_rule_add(ctx,
-		    SCMP_ACT_ALLOW, NR(getsockopt), 2,
-		    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET, 0),
-		    SCMP_A2(SCMP_CMP_EQ, PACKET_STATISTICS, 0)) < 0 ||
-		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, NR(setsockopt), 2,
-		    SCMP_A1(SCMP_CMP_EQ, SOL_PACKET, 0),
-		    SCMP_A2(SCMP_CMP_EQ, PACKET_RX_RING, 0)) < 0))
-			goto out;
-		if (role == SANDBOX_INJECT &&
-		    sandbox_add(ctx, sys_inject, N(sys_inject)) == -1)
-			goto out;
-		if (role == SANDBOX_CRYPT && sandbox_crypt(ctx) == -1)
+	for (i = 0; i < sandbox_roles[role].n; i++) {
+		r = &sandbox_roles[role].rules[i];
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr,
+		    r->narg, r->arg) < 0)
 			goto out;
 	}
 	rv = seccomp_load(ctx) < 0 ? -1 : 0;

@@ -6,7 +6,8 @@
  * it must die by SIGSYS. Another child does what the worker really
  * needs, which must all succeed. Every child first moves into a network
  * namespace of its own, so nothing here touches the machine's network.
- * Needs root (it changes ids and opens raw sockets).
+ * Needs root (it changes ids and opens raw sockets). Two more tests read
+ * the role tables themselves (privsep/sandbox.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +318,84 @@ static void test_capture_needs(void **s) { (void)s; check_needs(SANDBOX_CAPTURE,
 static void test_crypt_needs(void **s) { (void)s; check_needs(SANDBOX_CRYPT, needs_crypt); }
 static void test_inject_needs(void **s) { (void)s; check_needs(SANDBOX_INJECT, needs_inject); }
 
+static size_t
+rows(enum sandbox_role role)
+{
+	size_t		 i;
+	int		 nr;
+	unsigned int	 narg;
+
+	for (i = 0; sandbox_row(role, i, &nr, &narg) == 0; i++)
+		;
+	return i;
+}
+
+/* A row whose syscall this architecture lacks would allow nothing. */
+static void
+test_tables(void **s)
+{
+	enum sandbox_role role;
+	size_t		 i, n;
+	char		*name;
+	int		 nr;
+	unsigned int	 narg;
+
+	(void)s;
+	assert_int_equal(rows(SANDBOX_NONE), 0);
+	for (role = SANDBOX_MONITOR; role <= SANDBOX_INJECT; role++) {
+		if ((n = rows(role)) == 0)
+			fail_msg("%s: empty table", sandbox_name(role));
+		for (i = 0; i < n; i++) {
+			assert_int_equal(sandbox_row(role, i, &nr, &narg), 0);
+			name = nr < 0 ? NULL : seccomp_syscall_resolve_num_arch(
+			    SCMP_ARCH_NATIVE, nr);
+			if (name == NULL)
+				fail_msg("%s: row %zu: syscall %d does not "
+				    "exist here", sandbox_name(role), i, nr);
+			free(name);
+		}
+	}
+}
+
+/*
+ * A worker runs under the monitor's filter too (filters are inherited
+ * and stacked), so a call the monitor's table lacks kills the worker
+ * whatever the worker's own table says.
+ */
+static int
+monitor_allows(int want)
+{
+	size_t		 i;
+	int		 nr;
+	unsigned int	 narg;
+
+	for (i = 0; sandbox_row(SANDBOX_MONITOR, i, &nr, &narg) == 0; i++)
+		if (nr == want && narg == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_monitor_covers_workers(void **s)
+{
+	enum sandbox_role role;
+	size_t		 i;
+	char		*name;
+	int		 nr;
+	unsigned int	 narg;
+
+	(void)s;
+	for (role = SANDBOX_CAPTURE; role <= SANDBOX_INJECT; role++)
+		for (i = 0; sandbox_row(role, i, &nr, &narg) == 0; i++) {
+			if (monitor_allows(nr))
+				continue;
+			name = seccomp_syscall_resolve_num_arch(
+			    SCMP_ARCH_NATIVE, nr);
+			fail_msg("%s allows %s, the monitor does not",
+			    sandbox_name(role), name != NULL ? name : "?");
+		}
+}
+
 static int
 setup(void **s)
 {
@@ -347,6 +427,8 @@ main(void)
 		cmocka_unit_test(test_capture_needs),
 		cmocka_unit_test(test_crypt_needs),
 		cmocka_unit_test(test_inject_needs),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_monitor_covers_workers),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, setup, teardown);
