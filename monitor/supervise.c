@@ -170,25 +170,19 @@ supervise_log(struct worker *w, const struct msg *msg)
 {
 	struct msg_log	 ml;
 	char		 text[LOG_LINE_MAX + 1], line[LOG_LINE_MAX + 128];
-	size_t		 i, n = msg->len - sizeof(ml);
+	size_t		 n = msg->len - sizeof(ml);
 
 	memcpy(&ml, msg->payload, sizeof(ml));
-	for (i = 0; i < n; i++) {
-		char c = (char)msg->payload[sizeof(ml) + i];
-
-		text[i] = (c < 0x20 || c > 0x7e) ? '?' : c;
-	}
+	if (n >= sizeof(text))		/* the channel table bounds it */
+		n = sizeof(text) - 1;
+	memcpy(text, msg->payload + sizeof(ml), n);	/* holds no NUL */
 	text[n] = '\0';
 	if (n >= 6 && memcmp(text, "event=", 6) == 0)
-		snprintf(line, sizeof(line), "%s worker=%s pid=%ld", text,
-		    w->name, (long)w->pid);
-	else {
-		for (i = 0; i < n; i++)
-			if (text[i] == '"')
-				text[i] = '\'';
+		snprintf(line, sizeof(line), "%s worker=%s pid=%ld",
+		    logsafe_line(text), w->name, (long)w->pid);
+	else
 		snprintf(line, sizeof(line), "event=log worker=%s pid=%ld "
-		    "msg=\"%s\"", w->name, (long)w->pid, text);
-	}
+		    "msg=\"%s\"", w->name, (long)w->pid, logsafe(text));
 	log_emit(ml.prio, ml.cls == LOGC_AUDIT ? LOGC_AUDIT : LOGC_OPS, line);
 }
 

@@ -62,19 +62,6 @@ log_emit(int prio, enum log_class cls, const char *line)
 	    "%s", line);
 }
 
-char *
-log_quotable(char *s)
-{
-	unsigned char	*p;
-
-	for (p = (unsigned char *)s; *p != '\0'; p++)
-		if (*p == '"')
-			*p = '\'';
-		else if (*p < 0x20 || *p > 0x7e)
-			*p = '?';
-	return s;
-}
-
 static void
 log_vrecord(int prio, enum log_class cls, const char *fmt, va_list ap,
     int with_errno)
