@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/clock.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -29,16 +30,6 @@ void
 supervise_backoff_max(unsigned ms)
 {
 	backoff_max_ms = ms;
-}
-
-static long
-ms_since(const struct timespec *t)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 void
@@ -313,12 +304,9 @@ supervise_find(struct monitor *m, pid_t pid)
 static void
 supervise_schedule(struct worker *w)
 {
-	if (ms_since(&w->started) >= STABLE_SECS * 1000)
+	if (ts_ms_since(&w->started) >= STABLE_SECS * 1000)
 		w->backoff_ms = BACKOFF_MIN_MS;
-	clock_gettime(CLOCK_MONOTONIC, &w->restart_at);
-	w->restart_at.tv_nsec += (long)w->backoff_ms * 1000000L;
-	w->restart_at.tv_sec += w->restart_at.tv_nsec / 1000000000L;
-	w->restart_at.tv_nsec %= 1000000000L;
+	ts_deadline(&w->restart_at, (long)w->backoff_ms);
 	audit("event=worker_restart worker=%s delay_ms=%u restarts=%u",
 	    w->name, w->backoff_ms, w->restarts + 1);
 	w->backoff_ms *= 2;
@@ -367,8 +355,7 @@ supervise_due(struct monitor *m, int *timeout_ms)
 
 		if (w->pid != -1)
 			continue;
-		left = (w->restart_at.tv_sec - now.tv_sec) * 1000 +
-		    (w->restart_at.tv_nsec - now.tv_nsec) / 1000000;
+		left = ts_ms_diff(&now, &w->restart_at);
 		if (left <= 0) {
 			w->restarts++;
 			if (supervise_start(m, w) == -1)
