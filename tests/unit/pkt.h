@@ -79,4 +79,64 @@ vlan(struct pkt *p, uint16_t tci, uint16_t next)
 	p16(p, next);
 }
 
+/*
+ * An IPv4 header with DF, TTL 64, optwords words of NOP options, and
+ * total length and checksum 0 for the test to set. Returns its offset.
+ */
+static inline size_t
+pkt_ipv4(struct pkt *p, uint8_t proto, uint8_t tos, uint16_t id,
+    const uint8_t *src, const uint8_t *dst, size_t optwords)
+{
+	size_t	 l3 = p->n;
+
+	p8(p, (uint8_t)(0x40 | (5 + optwords)));
+	p8(p, tos);
+	p16(p, 0);
+	p16(p, id);
+	p16(p, 0x4000);
+	p8(p, 64);
+	p8(p, proto);
+	p16(p, 0);
+	pbytes(p, src, 4);
+	pbytes(p, dst, 4);
+	pfill(p, 1, optwords * 4);
+	return l3;
+}
+
+/*
+ * A TCP header from port 40000, ack 0x0a0b0c0d, optwords words of NOP
+ * options, checksum 0 for the test to set.
+ */
+static inline void
+pkt_tcp(struct pkt *p, uint16_t dport, uint32_t seq, uint8_t flags,
+    uint16_t win, size_t optwords)
+{
+	p16(p, 40000);
+	p16(p, dport);
+	p32(p, seq);
+	p32(p, 0x0a0b0c0d);
+	p8(p, (uint8_t)((5 + optwords) << 4));
+	p8(p, flags);
+	p16(p, win);
+	p16(p, 0);
+	p16(p, 0);
+	pfill(p, 1, optwords * 4);
+}
+
+/* An IPv6 header, payload length 0 for the test to set. Its offset. */
+static inline size_t
+pkt_ipv6(struct pkt *p, uint8_t nh, uint8_t hlim, const uint8_t *src,
+    const uint8_t *dst)
+{
+	size_t	 l3 = p->n;
+
+	p32(p, 0x60000000);
+	p16(p, 0);
+	p8(p, nh);
+	p8(p, hlim);
+	pbytes(p, src, 16);
+	pbytes(p, dst, 16);
+	return l3;
+}
+
 #endif

@@ -30,25 +30,12 @@ eth(struct pkt *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
 	p16(p, type);
 }
 
-/* IPv4 header, ihl 5 + optwords; returns its offset. */
+/* IPv4 header, ihl 5 + optwords, tot_len set by ipv4_end. */
 static size_t
 ipv4(struct pkt *p, uint8_t proto, const uint8_t *src, const uint8_t *dst,
     size_t optwords)
 {
-	size_t	 l3 = p->n;
-
-	p8(p, (uint8_t)(0x40 | (5 + optwords)));
-	p8(p, 0);
-	p16(p, 0);		/* tot_len, set by ipv4_end */
-	p16(p, 0x1234);
-	p16(p, 0x4000);		/* DF */
-	p8(p, 64);
-	p8(p, proto);
-	p16(p, 0);
-	pbytes(p, src, 4);
-	pbytes(p, dst, 4);
-	pfill(p, 1, optwords * 4);	/* NOP options */
-	return l3;
+	return pkt_ipv4(p, proto, 0, 0x1234, src, dst, optwords);
 }
 
 static void
@@ -57,18 +44,11 @@ ipv4_end(struct pkt *p, size_t l3)
 	set16(p, l3 + 2, (uint16_t)(p->n - l3));
 }
 
+/* payload_len set by ipv6_end. */
 static size_t
 ipv6(struct pkt *p, uint8_t nh, const uint8_t *src, const uint8_t *dst)
 {
-	size_t	 l3 = p->n;
-
-	p32(p, 0x60000000);
-	p16(p, 0);		/* payload_len, set by ipv6_end */
-	p8(p, nh);
-	p8(p, 255);
-	pbytes(p, src, 16);
-	pbytes(p, dst, 16);
-	return l3;
+	return pkt_ipv6(p, nh, 255, src, dst);
 }
 
 static void
@@ -80,16 +60,7 @@ ipv6_end(struct pkt *p, size_t l3)
 static void
 tcp(struct pkt *p, uint8_t flags, size_t optwords)
 {
-	p16(p, 40000);
-	p16(p, 80);
-	p32(p, 0x01020304);
-	p32(p, 0x0a0b0c0d);
-	p8(p, (uint8_t)((5 + optwords) << 4));
-	p8(p, flags);
-	p16(p, 65535);
-	p16(p, 0);
-	p16(p, 0);
-	pfill(p, 1, optwords * 4);
+	pkt_tcp(p, 80, 0x01020304, flags, 65535, optwords);
 }
 
 static void

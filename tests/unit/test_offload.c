@@ -118,23 +118,11 @@ eth(struct pkt *p, uint16_t type)
 	p16(p, type);
 }
 
+/* From ip_a to ip_b, TOS 0x02: ECT(0). */
 static size_t
 ipv4(struct pkt *p, uint8_t proto, uint16_t id, size_t optwords)
 {
-	size_t	 l3 = p->n;
-
-	p8(p, (uint8_t)(0x40 | (5 + optwords)));
-	p8(p, 0x02);		/* ECT(0) */
-	p16(p, 0);
-	p16(p, id);
-	p16(p, 0x4000);
-	p8(p, 64);
-	p8(p, proto);
-	p16(p, 0);
-	pbytes(p, ip_a, 4);
-	pbytes(p, ip_b, 4);
-	pfill(p, 1, optwords * 4);
-	return l3;
+	return pkt_ipv4(p, proto, 0x02, id, ip_a, ip_b, optwords);
 }
 
 /* Set tot_len (to the datagram end `end`) and the header checksum. */
@@ -152,15 +140,7 @@ ipv4_end(struct pkt *p, size_t l3, size_t end)
 static size_t
 ipv6(struct pkt *p, uint8_t nh, const uint8_t *dst)
 {
-	size_t	 l3 = p->n;
-
-	p32(p, 0x60000000);
-	p16(p, 0);
-	p8(p, nh);
-	p8(p, 64);
-	pbytes(p, ip6_a, 16);
-	pbytes(p, dst, 16);
-	return l3;
+	return pkt_ipv6(p, nh, 64, ip6_a, dst);
 }
 
 static void
@@ -172,16 +152,7 @@ ipv6_end(struct pkt *p, size_t l3, size_t end)
 static void
 tcp(struct pkt *p, uint32_t seq, uint8_t flags, size_t optwords)
 {
-	p16(p, 40000);
-	p16(p, 443);
-	p32(p, seq);
-	p32(p, 0x0a0b0c0d);
-	p8(p, (uint8_t)((5 + optwords) << 4));
-	p8(p, flags);
-	p16(p, 501);
-	p16(p, 0);
-	p16(p, 0);
-	pfill(p, 1, optwords * 4);
+	pkt_tcp(p, 443, seq, flags, 501, optwords);
 }
 
 static void
