@@ -156,20 +156,29 @@ test_copy_then_check(void **state)
 
 static uint8_t	 buf[MSG_HDR_LEN + 4 + sizeof(struct msg_link)];
 
+/*
+ * 1 when the monitor accepts a MSG_LINKS report of this one link; 0
+ * when it refuses it, which must be for its payload (the header and
+ * length are right). The only place this test calls msg_decode().
+ */
 static int
-decode_link(const struct msg_link *lk)
+links_accepted(const struct msg_link *lk)
 {
 	struct msg_hdr	 h = { .type = MSG_LINKS, .len = 4 + sizeof(*lk) };
 	struct msg_chan	 c;
 	struct msg	 m;
 	uint32_t	 total = 1;
+	int		 rv;
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + MSG_HDR_LEN, &total, sizeof(total));
 	memcpy(buf + MSG_HDR_LEN + 4, lk, sizeof(*lk));
 	msg_chan_init(&c, "crypt", msg_tab_monitor_from_crypt,
 	    msg_tab_monitor_from_crypt_n);
-	return msg_decode(&c, buf, sizeof(buf), 0, &m);
+	rv = msg_decode(&c, buf, sizeof(buf), 0, &m);
+	if (rv != MSG_OK)
+		assert_int_equal(rv, -MSG_E_PAYLOAD);
+	return rv == MSG_OK;
 }
 
 /*
@@ -194,11 +203,10 @@ test_links_report(void **state)
 	logsafe_copy(lk.subject, sizeof(lk.subject), hostile + 30);
 	logsafe_copy(lk.tls, sizeof(lk.tls), "TLSv1.3");
 	logsafe_copy(lk.cipher, sizeof(lk.cipher), hostile + 200);
-	assert_int_equal(decode_link(&lk), MSG_OK);
+	assert_true(links_accepted(&lk));
 	for (c = 1; c < 256; c++) {
 		lk.subject[3] = (char)c;
-		assert_int_equal(decode_link(&lk),
-		    expect(c) == (char)c ? MSG_OK : -MSG_E_PAYLOAD);
+		assert_int_equal(links_accepted(&lk), expect(c) == (char)c);
 	}
 }
 
