@@ -202,18 +202,6 @@ fwd_age(struct crypt *cr, uint64_t now)
 		}
 }
 
-/* Copy a string into a fixed report field, printable and quote-free. */
-static void
-fwd_field(char *dst, size_t size, const char *src)
-{
-	size_t	 i;
-
-	memset(dst, 0, size);
-	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
-		dst[i] = (src[i] < 0x20 || src[i] > 0x7e || src[i] == '"' ||
-		    src[i] == '\\') ? '?' : src[i];
-}
-
 /* The table, for the operator: one MSG_MACS to the monitor. */
 void
 fwd_report(struct crypt *cr)
@@ -234,9 +222,9 @@ fwd_report(struct crypt *cr)
 			continue;
 		memset(&e, 0, sizeof(e));
 		memcpy(e.mac, cr->macs[i], sizeof(e.mac));
-		fwd_field(e.host, sizeof(e.host), f->link->host ?
+		logsafe_copy(e.host, sizeof(e.host), f->link->host ?
 		    f->link->host->name : "proxy");
-		fwd_field(e.peer, sizeof(e.peer), f->link->peer);
+		logsafe_copy(e.peer, sizeof(e.peer), f->link->peer);
 		e.seen_ago_ms = now - f->seen_ms;
 		e.moved_ago_ms = f->moved_ms ? now - f->moved_ms : MSG_NEVER;
 		memcpy(buf + 4 + n++ * sizeof(e), &e, sizeof(e));
@@ -265,12 +253,12 @@ fwd_report_links(struct crypt *cr)
 		if (n == MSG_LINKS_MAX)
 			continue;
 		memset(&k, 0, sizeof(k));
-		fwd_field(k.peer, sizeof(k.peer), l->peer);
-		fwd_field(k.host, sizeof(k.host), l->host ? l->host->name :
-		    "proxy");
-		fwd_field(k.subject, sizeof(k.subject), l->subject);
-		fwd_field(k.tls, sizeof(k.tls), SSL_get_version(l->ssl));
-		fwd_field(k.cipher, sizeof(k.cipher),
+		logsafe_copy(k.peer, sizeof(k.peer), l->peer);
+		logsafe_copy(k.host, sizeof(k.host),
+		    l->host ? l->host->name : "proxy");
+		logsafe_copy(k.subject, sizeof(k.subject), l->subject);
+		logsafe_copy(k.tls, sizeof(k.tls), SSL_get_version(l->ssl));
+		logsafe_copy(k.cipher, sizeof(k.cipher),
 		    SSL_get_cipher_name(l->ssl));
 		k.up_ms = now - l->since_ms;
 		k.rx_frames = l->rx_frames;

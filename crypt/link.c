@@ -494,9 +494,7 @@ link_established(struct crypt *cr, struct link *l)
 		snprintf(why, sizeof(why), "max-links (%u) authenticated links "
 		    "reached", cr->conf.max_links);
 	}
-	for (i = 0; why[i] != '\0'; i++)
-		if (why[i] == '"' || why[i] < 0x20 || why[i] > 0x7e)
-			why[i] = '?';
+	logsafe(why);
 	if (why[0] != '\0') {
 		cr->c.peers_rejected++;
 		if (link_event_allowed(cr, &supp))

@@ -136,9 +136,7 @@ tls_identity(SSL *ssl, char *subject, size_t slen, char *cn, size_t cnlen,
 	if (x == NULL)
 		return;
 	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)slen);
-	for (i = 0; subject[i] != '\0'; i++)
-		if (subject[i] == '"' || subject[i] < 0x20 || subject[i] > 0x7e)
-			subject[i] = '?';
+	logsafe(subject);
 	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
 	    NID_commonName, cn, (int)cnlen) < 0)
 		cn[0] = '\0';
@@ -156,7 +154,6 @@ tls_reason(SSL *ssl, int ret, char *buf, size_t len)
 	unsigned long	 e = ERR_peek_last_error();
 	long		 vr = SSL_get_verify_result(ssl);
 	char		 es[256];
-	size_t		 i;
 
 	if (e != 0)
 		ERR_error_string_n(e, es, sizeof(es));
@@ -169,8 +166,6 @@ tls_reason(SSL *ssl, int ret, char *buf, size_t len)
 		    X509_verify_cert_error_string(vr));
 	else
 		snprintf(buf, len, "%s", es);
-	for (i = 0; buf[i] != '\0'; i++)
-		if (buf[i] == '"')
-			buf[i] = '\'';
+	logsafe(buf);
 	ERR_clear_error();
 }

@@ -52,9 +52,9 @@ $(FUZZ_BINS): $(FUZZ_B)/%: fuzz/%.c $(FUZZ_LIB) $(FUZZ_HDRS) fuzz/fuzz.mk
 	@echo "  FUZZLD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
 
 # Seed generator for the wire and msg corpora (fuzz/mkcorpus.sh), plain cc.
-$(FUZZ_B)/mkseeds: fuzz/mkseeds.c lib/wire.c privsep/msg.c $(FUZZ_HDRS) fuzz/fuzz.mk
+$(FUZZ_B)/mkseeds: fuzz/mkseeds.c lib/wire.c lib/logsafe.c privsep/msg.c $(FUZZ_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
-	@echo "  CC      $@"; $(CC) -std=gnu11 -D_GNU_SOURCE -I. -O1 -g -Wall -Wextra -Werror -o $@ fuzz/mkseeds.c lib/wire.c privsep/msg.c
+	@echo "  CC      $@"; $(CC) -std=gnu11 -D_GNU_SOURCE -I. -O1 -g -Wall -Wextra -Werror -o $@ fuzz/mkseeds.c lib/wire.c lib/logsafe.c privsep/msg.c
 
 fuzz-run: fuzz
 	@FUZZ_NICE=$(FUZZ_NICE) bash fuzz/run.sh run "$(or $(SECONDS),60)" $(FUZZ_TARGETS)

@@ -51,21 +51,14 @@ get32h(const uint8_t *p)
 	return v;
 }
 
-/* A string field of a report: printable, no quote or backslash, padded. */
+/*
+ * A string field of a report: what lib/logsafe.h's rule writes (that
+ * rule has its own unit tests, tests/unit/test_logsafe.c).
+ */
 static int
 str_ok(const uint8_t *f, size_t size)
 {
-	size_t	 i;
-
-	for (i = 0; i < size && f[i] != '\0'; i++)
-		if (f[i] < 0x20 || f[i] > 0x7e || f[i] == '"' || f[i] == '\\')
-			return 0;
-	if (i == size)
-		return 0;
-	for (; i < size; i++)
-		if (f[i] != '\0')
-			return 0;
-	return 1;
+	return logsafe_field_ok((const char *)f, size);
 }
 
 /* MSG_LINKS / MSG_MACS: a u32 count, then whole entries. */

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/frame.h"
 
 #define ETHERTYPE_IPV4		0x0800
@@ -31,23 +32,17 @@
 #define PROTO_AH		51
 #define PROTO_DSTOPTS		60
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static int
 parse_vlan(const uint8_t *buf, size_t len, struct frame_info *fi)
 {
 	size_t		 off = VNET_ETH_HLEN;
-	uint16_t	 type = get16(buf + 12);
+	uint16_t	 type = get_be16(buf + 12);
 
 	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
 		if (fi->nvlan == 2 || len - off < 4)
 			return -FRAME_E_VLAN;
-		fi->vlan_tci[fi->nvlan++] = get16(buf + off);
-		type = get16(buf + off + 2);
+		fi->vlan_tci[fi->nvlan++] = get_be16(buf + off);
+		type = get_be16(buf + off + 2);
 		off += 4;
 	}
 	fi->ethertype = type;
@@ -61,7 +56,7 @@ parse_arp(const uint8_t *arp, size_t avail)
 	if (avail < ARP_HDR_LEN)
 		return -FRAME_E_ARP;
 	/* Only Ethernet/IPv4 has a body we know the size of. */
-	if (get16(arp) != 1 || get16(arp + 2) != ETHERTYPE_IPV4)
+	if (get_be16(arp) != 1 || get_be16(arp + 2) != ETHERTYPE_IPV4)
 		return FRAME_OK;
 	if (arp[4] != VNET_ETH_ALEN || arp[5] != 4 ||
 	    avail < ARP_ETH_IPV4_LEN)
@@ -78,13 +73,13 @@ parse_ipv4(const uint8_t *buf, size_t len, struct frame_info *fi)
 	if (avail < IPV4_HDR_MIN || ip[0] >> 4 != 4)
 		return -FRAME_E_IPV4;
 	hl = (size_t)(ip[0] & 0x0f) * 4;
-	tot = get16(ip + 2);
+	tot = get_be16(ip + 2);
 	if (hl < IPV4_HDR_MIN || tot < hl || tot > avail)
 		return -FRAME_E_IPV4;
 	fi->l3_end = fi->l3_off + tot;
 	fi->l4_proto = ip[9];
 	/* MF set or a non-zero offset: the L4 header may not be here. */
-	fi->fragment = (get16(ip + 6) & 0x3fff) != 0;
+	fi->fragment = (get_be16(ip + 6) & 0x3fff) != 0;
 	if (!fi->fragment) {
 		fi->l4_off = fi->l3_off + hl;
 		fi->l4_len = tot - hl;
@@ -147,7 +142,7 @@ parse_ipv6(const uint8_t *buf, size_t len, struct frame_info *fi)
 
 	if (avail < IPV6_HDR_LEN || ip[0] >> 4 != 6)
 		return -FRAME_E_IPV6;
-	plen = get16(ip + 4);
+	plen = get_be16(ip + 4);
 	/* 0 announces a jumbogram: never on an Ethernet we carry. */
 	if (plen == 0 || plen > avail - IPV6_HDR_LEN)
 		return -FRAME_E_IPV6;
@@ -179,7 +174,7 @@ parse_udp(const uint8_t *buf, struct frame_info *fi)
 	if (fi->l4_len < UDP_HDR_LEN)
 		return -FRAME_E_UDP;
 	/* Shorter than the IP payload is legal: the rest is IP padding. */
-	ulen = get16(buf + fi->l4_off + 4);
+	ulen = get_be16(buf + fi->l4_off + 4);
 	if (ulen < UDP_HDR_LEN || ulen > fi->l4_len)
 		return -FRAME_E_UDP;
 	fi->payload_off = fi->l4_off + UDP_HDR_LEN;

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/csum.h"
 #include "lib/frame.h"
 #include "lib/offload.h"
@@ -33,33 +34,6 @@ struct seg_out {
 	size_t		 max;
 	size_t		 n;
 };
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 static int
 is_ip(const struct frame_info *fi)
@@ -142,15 +116,15 @@ static int
 prepare_udp(uint8_t *buf, const struct frame_info *fi, uint32_t ph)
 {
 	uint8_t		*uh = buf + fi->l4_off;
-	size_t		 ulen = get16(uh + 4);
+	size_t		 ulen = get_be16(uh + 4);
 	uint16_t	 ck;
 
-	if (fi->l3 == FRAME_L3_IPV4 && get16(uh + UDP_CSUM_OFF) == 0)
+	if (fi->l3 == FRAME_L3_IPV4 && get_be16(uh + UDP_CSUM_OFF) == 0)
 		return OFFLOAD_OK;
-	put16(uh + UDP_CSUM_OFF, 0);
+	put_be16(uh + UDP_CSUM_OFF, 0);
 	ck = (uint16_t)~csum_fold(csum_add(ph, uh, ulen));
 	/* 0 on the wire would mean "no checksum". */
-	put16(uh + UDP_CSUM_OFF, ck == 0 ? 0xffff : ck);
+	put_be16(uh + UDP_CSUM_OFF, ck == 0 ? 0xffff : ck);
 	return OFFLOAD_OK;
 }
 
@@ -168,7 +142,7 @@ prepare_tcp(uint8_t *buf, const struct frame_info *fi, size_t mtu, int fits,
 		return -OFFLOAD_E_OVERSIZE;
 	if (!fits && mtu <= hdrs)
 		return -OFFLOAD_E_MTU;
-	put16(buf + fi->l4_off + TCP_CSUM_OFF, csum_fold(ph));
+	put_be16(buf + fi->l4_off + TCP_CSUM_OFF, csum_fold(ph));
 	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh->csum_start = (uint16_t)fi->l4_off;
 	vh->csum_offset = TCP_CSUM_OFF;
@@ -196,7 +170,7 @@ prepare_frame(uint8_t *buf, const struct frame_info *fi, size_t mtu,
 	    (fi->l4_proto != PROTO_TCP && fi->l4_proto != PROTO_UDP))
 		return fits ? OFFLOAD_OK : -OFFLOAD_E_OVERSIZE;
 	len = fi->l4_proto == PROTO_UDP ?
-	    get16(buf + fi->l4_off + 4) : fi->l4_len;
+	    get_be16(buf + fi->l4_off + 4) : fi->l4_len;
 	if (pseudo_sum(buf, fi, len, &ph) == -1)
 		return fits ? OFFLOAD_OK : -OFFLOAD_E_OVERSIZE;
 	if (fi->l4_proto == PROTO_TCP)
@@ -254,7 +228,7 @@ segment_one(const uint8_t *frame, const struct frame_info *fi,
 	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		/* The field already holds the pseudo-header sum. */
 		sum = (uint16_t)~csum_fold(csum_add(0, p + start, end - start));
-		put16(p + ck, sum == 0 ? 0xffff : sum);
+		put_be16(p + ck, sum == 0 ? 0xffff : sum);
 	}
 	return OFFLOAD_OK;
 }
@@ -281,13 +255,13 @@ fix_ip(uint8_t *seg, const struct frame_info *fi, size_t i, size_t l4len)
 	size_t	 iphl = fi->l4_off - fi->l3_off;
 
 	if (fi->l3 == FRAME_L3_IPV6) {
-		put16(ip + 4, (uint16_t)(iphl - IPV6_HDR_LEN + l4len));
+		put_be16(ip + 4, (uint16_t)(iphl - IPV6_HDR_LEN + l4len));
 		return;
 	}
-	put16(ip + 2, (uint16_t)(iphl + l4len));
-	put16(ip + 4, (uint16_t)(get16(ip + 4) + i));
-	put16(ip + 10, 0);
-	put16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, iphl)));
+	put_be16(ip + 2, (uint16_t)(iphl + l4len));
+	put_be16(ip + 4, (uint16_t)(get_be16(ip + 4) + i));
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, iphl)));
 }
 
 static void
@@ -296,13 +270,14 @@ fix_tcp(uint8_t *seg, const struct frame_info *fi, uint32_t ph, size_t l4len,
 {
 	uint8_t	*th = seg + fi->l4_off;
 
-	put32(th + 4, get32(th + 4) + (uint32_t)sent);
+	put_be32(th + 4, get_be32(th + 4) + (uint32_t)sent);
 	if (!first)
 		th[13] &= (uint8_t)~TH_CWR;
 	if (!last)
 		th[13] &= (uint8_t)~(TH_FIN | TH_PSH);
-	put16(th + TCP_CSUM_OFF, 0);
-	put16(th + TCP_CSUM_OFF, (uint16_t)~csum_fold(csum_add(ph, th, l4len)));
+	put_be16(th + TCP_CSUM_OFF, 0);
+	put_be16(th + TCP_CSUM_OFF,
+	    (uint16_t)~csum_fold(csum_add(ph, th, l4len)));
 }
 
 static int

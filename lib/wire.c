@@ -6,22 +6,10 @@
  */
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/wire.h"
 
 #define WIRE_HELLO_MAX	(WIRE_HELLO_FIXED + VNET_ETH_ALEN * WIRE_HELLO_MAX_MACS)
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* 0 when a payload of plen bytes may follow a header of this type. */
 static int
@@ -54,7 +42,7 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_rec *rec)
 
 	if (len < WIRE_HDR_LEN)
 		return 0;
-	plen = (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+	plen = get_be24(buf + 1);
 	if ((rv = check_hdr(buf[0], plen)) != 0)
 		return rv;
 	if (len - WIRE_HDR_LEN < plen)
@@ -78,7 +66,7 @@ wire_parse_hello(const uint8_t *p, size_t len, struct wire_hello *h)
 		return -WIRE_E_VERSION;
 	if (p[5] != WIRE_ROLE_HOST && p[5] != WIRE_ROLE_PROXY)
 		return -WIRE_E_ROLE;
-	n = get16(p + 6);
+	n = get_be16(p + 6);
 	if (n > WIRE_HELLO_MAX_MACS ||
 	    len != WIRE_HELLO_FIXED + (size_t)n * VNET_ETH_ALEN)
 		return -WIRE_E_MACS;
@@ -95,7 +83,7 @@ wire_parse_close(const uint8_t *p, size_t len, uint16_t *reason)
 {
 	if (len != 2)
 		return -WIRE_E_LENGTH;
-	*reason = get16(p);
+	*reason = get_be16(p);
 	return 0;
 }
 
@@ -103,9 +91,7 @@ void
 wire_put_hdr(uint8_t out[WIRE_HDR_LEN], uint8_t type, size_t len)
 {
 	out[0] = type;
-	out[1] = (uint8_t)(len >> 16);
-	out[2] = (uint8_t)(len >> 8);
-	out[3] = (uint8_t)len;
+	put_be24(out + 1, (uint32_t)len);
 }
 
 /*
@@ -130,7 +116,7 @@ wire_encode_hello(uint8_t *out, size_t outlen, uint8_t role,
 	memcpy(out, WIRE_MAGIC, 4);
 	out[4] = WIRE_VERSION;
 	out[5] = role;
-	put16(out + 6, (uint16_t)nmacs);
+	put_be16(out + 6, (uint16_t)nmacs);
 	if (nmacs > 0)
 		memcpy(out + WIRE_HELLO_FIXED, macs, nmacs * VNET_ETH_ALEN);
 	return (ssize_t)(WIRE_HDR_LEN + plen);
@@ -151,7 +137,7 @@ wire_encode_close(uint8_t *out, size_t outlen, uint16_t reason)
 	if (outlen < WIRE_HDR_LEN + 2)
 		return -WIRE_E_SPACE;
 	wire_put_hdr(out, WIRE_CLOSE, 2);
-	put16(out + WIRE_HDR_LEN, reason);
+	put_be16(out + WIRE_HDR_LEN, reason);
 	return WIRE_HDR_LEN + 2;
 }
 

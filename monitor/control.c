@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/ctlreq.h"
+#include "monitor/clock.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 
@@ -115,24 +116,15 @@ dur(char *buf, size_t len, uint64_t ms)
 	return buf;
 }
 
-static uint64_t
-ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (uint64_t)((b->tv_sec - a->tv_sec) * 1000 +
-	    (b->tv_nsec - a->tv_nsec) / 1000000);
-}
-
 static void
 fmt_status(struct monitor *m, struct obuf *o, int json)
 {
-	struct timespec	 now;
 	uint64_t	 up;
 	char		 d[32];
 	int		 i;
 	const char	*role = m->conf.role == CONF_ROLE_HOST ? "host" : "proxy";
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	up = ms_between(&m->started, &now);
+	up = (uint64_t)ts_ms_since(&m->started);
 	if (json) {
 		ob_printf(o, "{\"version\":\"%s\",\"role\":\"%s\","
 		    "\"uptime_s\":%llu,\"config\":", VNET_VERSION, role,
@@ -453,8 +445,8 @@ control_accept(struct monitor *m)
 		memset(&clients[i], 0, sizeof(clients[i]));
 		clients[i].fd = fd;
 		clients[i].uid = cred.uid;
-		clock_gettime(CLOCK_MONOTONIC, &clients[i].deadline);
-		clients[i].deadline.tv_sec += 5;	/* to send its request */
+		/* It has 5 s to send its request. */
+		ts_deadline(&clients[i].deadline, 5000);
 	}
 }
 
@@ -502,10 +494,7 @@ control_request(struct monitor *m, struct ctl_client *c)
 	c->want_links = m->links.gen + (m->w[W_CRYPT].ready ? 1 : 0);
 	c->want_macs = m->macs.gen + (m->w[W_CRYPT].ready ? 1 : 0);
 	c->waiting = 1;
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_nsec += CTL_WAIT_MS * 1000000L;
-	c->deadline.tv_sec += c->deadline.tv_nsec / 1000000000L;
-	c->deadline.tv_nsec %= 1000000000L;
+	ts_deadline(&c->deadline, CTL_WAIT_MS);
 }
 
 void
@@ -563,8 +552,7 @@ control_due(struct monitor *m, int *timeout_ms)
 
 		if (c->fd == -1)
 			continue;
-		left = (c->deadline.tv_sec - now.tv_sec) * 1000 +
-		    (c->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		left = ts_ms_diff(&now, &c->deadline);
 		if (c->waiting && (control_fresh(m, c) || left <= 0)) {
 			control_answer(m, c);
 			continue;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/clock.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -29,16 +30,6 @@ void
 supervise_backoff_max(unsigned ms)
 {
 	backoff_max_ms = ms;
-}
-
-static long
-ms_since(const struct timespec *t)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 void
@@ -170,25 +161,19 @@ supervise_log(struct worker *w, const struct msg *msg)
 {
 	struct msg_log	 ml;
 	char		 text[LOG_LINE_MAX + 1], line[LOG_LINE_MAX + 128];
-	size_t		 i, n = msg->len - sizeof(ml);
+	size_t		 n = msg->len - sizeof(ml);
 
 	memcpy(&ml, msg->payload, sizeof(ml));
-	for (i = 0; i < n; i++) {
-		char c = (char)msg->payload[sizeof(ml) + i];
-
-		text[i] = (c < 0x20 || c > 0x7e) ? '?' : c;
-	}
+	if (n >= sizeof(text))		/* the channel table bounds it */
+		n = sizeof(text) - 1;
+	memcpy(text, msg->payload + sizeof(ml), n);	/* holds no NUL */
 	text[n] = '\0';
 	if (n >= 6 && memcmp(text, "event=", 6) == 0)
-		snprintf(line, sizeof(line), "%s worker=%s pid=%ld", text,
-		    w->name, (long)w->pid);
-	else {
-		for (i = 0; i < n; i++)
-			if (text[i] == '"')
-				text[i] = '\'';
+		snprintf(line, sizeof(line), "%s worker=%s pid=%ld",
+		    logsafe_line(text), w->name, (long)w->pid);
+	else
 		snprintf(line, sizeof(line), "event=log worker=%s pid=%ld "
-		    "msg=\"%s\"", w->name, (long)w->pid, text);
-	}
+		    "msg=\"%s\"", w->name, (long)w->pid, logsafe(text));
 	log_emit(ml.prio, ml.cls == LOGC_AUDIT ? LOGC_AUDIT : LOGC_OPS, line);
 }
 
@@ -319,12 +304,9 @@ supervise_find(struct monitor *m, pid_t pid)
 static void
 supervise_schedule(struct worker *w)
 {
-	if (ms_since(&w->started) >= STABLE_SECS * 1000)
+	if (ts_ms_since(&w->started) >= STABLE_SECS * 1000)
 		w->backoff_ms = BACKOFF_MIN_MS;
-	clock_gettime(CLOCK_MONOTONIC, &w->restart_at);
-	w->restart_at.tv_nsec += (long)w->backoff_ms * 1000000L;
-	w->restart_at.tv_sec += w->restart_at.tv_nsec / 1000000000L;
-	w->restart_at.tv_nsec %= 1000000000L;
+	ts_deadline(&w->restart_at, (long)w->backoff_ms);
 	audit("event=worker_restart worker=%s delay_ms=%u restarts=%u",
 	    w->name, w->backoff_ms, w->restarts + 1);
 	w->backoff_ms *= 2;
@@ -373,8 +355,7 @@ supervise_due(struct monitor *m, int *timeout_ms)
 
 		if (w->pid != -1)
 			continue;
-		left = (w->restart_at.tv_sec - now.tv_sec) * 1000 +
-		    (w->restart_at.tv_nsec - now.tv_nsec) / 1000000;
+		left = ts_ms_diff(&now, &w->restart_at);
 		if (left <= 0) {
 			w->restarts++;
 			if (supervise_start(m, w) == -1)

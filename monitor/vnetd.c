@@ -264,7 +264,7 @@ monitor_reload(struct monitor *m, const char **why)
 	return 0;
 reject:
 	audit("event=reload result=rejected config=%s reason=\"%s\" "
-	    "running_sha256=%s", m->conffile, log_quotable(reason),
+	    "running_sha256=%s", m->conffile, logsafe(reason),
 	    m->confhash);
 	return -1;
 }
@@ -302,7 +302,7 @@ start_refused(struct monitor *m, const char *file, char *why, int debug)
 	if (m->parsed)
 		log_set_facilities(m->conf.syslog_facility,
 		    m->conf.audit_facility);
-	log_quotable(why);
+	logsafe(why);
 	if (strncmp(why, "vnetd: ", 7) == 0)
 		why += 7;
 	audit("event=start_refused config=%s config_sha256=%s reason=\"%s\"",

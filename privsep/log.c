@@ -62,19 +62,6 @@ log_emit(int prio, enum log_class cls, const char *line)
 	    "%s", line);
 }
 
-char *
-log_quotable(char *s)
-{
-	unsigned char	*p;
-
-	for (p = (unsigned char *)s; *p != '\0'; p++)
-		if (*p == '"')
-			*p = '\'';
-		else if (*p < 0x20 || *p > 0x7e)
-			*p = '?';
-	return s;
-}
-
 static void
 log_vrecord(int prio, enum log_class cls, const char *fmt, va_list ap,
     int with_errno)
@@ -98,7 +85,11 @@ log_vrecord(int prio, enum log_class cls, const char *fmt, va_list ap,
 		    line);
 }
 
-#define LOGFN(name, prio, cls, err)				\
+/*
+ * One body for every record function; `then` is what follows the
+ * record: nothing, or for fatal() and fatalx() the end of the process.
+ */
+#define LOGFN(name, prio, cls, err, then)			\
 void								\
 name(const char *fmt, ...)					\
 {								\
@@ -106,11 +97,14 @@ name(const char *fmt, ...)					\
 	va_start(ap, fmt);					\
 	log_vrecord(prio, cls, fmt, ap, err);			\
 	va_end(ap);						\
+	then;							\
 }
-LOGFN(log_info, LOG_INFO, LOGC_OPS, 0)
-LOGFN(log_warnx, LOG_WARNING, LOGC_OPS, 0)
-LOGFN(log_warn, LOG_WARNING, LOGC_OPS, 1)
-LOGFN(audit, LOG_NOTICE, LOGC_AUDIT, 0)
+LOGFN(log_info, LOG_INFO, LOGC_OPS, 0, return)
+LOGFN(log_warnx, LOG_WARNING, LOGC_OPS, 0, return)
+LOGFN(log_warn, LOG_WARNING, LOGC_OPS, 1, return)
+LOGFN(audit, LOG_NOTICE, LOGC_AUDIT, 0, return)
+LOGFN(fatal, LOG_CRIT, LOGC_OPS, 1, exit(1))
+LOGFN(fatalx, LOG_CRIT, LOGC_OPS, 0, exit(1))
 
 void
 log_debug(const char *fmt, ...)
@@ -122,26 +116,4 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vrecord(LOG_DEBUG, LOGC_OPS, fmt, ap, 0);
 	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_vrecord(LOG_CRIT, LOGC_OPS, fmt, ap, 1);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_vrecord(LOG_CRIT, LOGC_OPS, fmt, ap, 0);
-	va_end(ap);
-	exit(1);
 }

@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <syslog.h>
 
+/* Text from outside goes into a record through lib/logsafe.h's rule. */
+#include "lib/logsafe.h"
+
 /* Record classes: security events go to the audit facility. */
 enum log_class {
 	LOGC_OPS = 0,		/* operational: LOG_DAEMON */
@@ -41,8 +44,5 @@ void	 fatalx(const char *, ...)
 
 /* Monitor only: write one already formatted record. */
 void	 log_emit(int prio, enum log_class cls, const char *line);
-/* Make s safe inside a quoted field: '"' -> '\'', other bytes
- * outside printable ASCII -> '?'. Returns s. */
-char	*log_quotable(char *s);
 
 #endif

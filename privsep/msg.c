@@ -124,21 +124,11 @@ msg_check_stats(const uint8_t *p, size_t len)
 	return MSG_OK;
 }
 
-/* A fixed-size string field: terminated, printable, NUL-padded. */
+/* A fixed-size string field: exactly what crypt's logsafe_copy() writes. */
 static int
 msg_check_str(const char *f, size_t size)
 {
-	size_t	 i;
-
-	for (i = 0; i < size && f[i] != '\0'; i++)
-		if (f[i] < 0x20 || f[i] > 0x7e || f[i] == '"' || f[i] == '\\')
-			return -1;
-	if (i == size)
-		return -1;
-	for (; i < size; i++)
-		if (f[i] != '\0')
-			return -1;
-	return 0;
+	return logsafe_field_ok(f, size) ? 0 : -1;
 }
 
 /* u32 count, then entries of size esz: exact length, strings clean. */

@@ -13,67 +13,13 @@
 #include <string.h>
 
 #include "lib/frame.h"
-
-#define PKT_MAX	2048
-
-struct pkt {
-	uint8_t	 b[PKT_MAX];
-	size_t	 n;
-};
+#include "tests/unit/pkt.h"
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const uint8_t mac_a[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
-static const uint8_t mac_b[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
-static const uint8_t ip_a[4] = { 10, 0, 0, 1 };
-static const uint8_t ip_b[4] = { 10, 0, 0, 2 };
 static const uint8_t ip6_ll1[16] = { 0xfe, 0x80, [15] = 1 };
 static const uint8_t ip6_ll2[16] = { 0xfe, 0x80, [15] = 2 };
 
-/* Builders. */
-
-static void
-p8(struct pkt *p, uint8_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = v;
-}
-
-static void
-p16(struct pkt *p, uint16_t v)
-{
-	p8(p, (uint8_t)(v >> 8));
-	p8(p, (uint8_t)v);
-}
-
-static void
-p32(struct pkt *p, uint32_t v)
-{
-	p16(p, (uint16_t)(v >> 16));
-	p16(p, (uint16_t)v);
-}
-
-static void
-pbytes(struct pkt *p, const void *src, size_t n)
-{
-	assert_true(n <= sizeof(p->b) - p->n);
-	memcpy(p->b + p->n, src, n);
-	p->n += n;
-}
-
-static void
-pfill(struct pkt *p, uint8_t v, size_t n)
-{
-	while (n-- > 0)
-		p8(p, v);
-}
-
-static void
-set16(struct pkt *p, size_t off, uint16_t v)
-{
-	assert_true(off + 2 <= p->n);
-	p->b[off] = (uint8_t)(v >> 8);
-	p->b[off + 1] = (uint8_t)v;
-}
+/* Builders beyond tests/unit/pkt.h's. */
 
 static void
 eth(struct pkt *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
@@ -84,33 +30,12 @@ eth(struct pkt *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
 	p16(p, type);
 }
 
-/* A VLAN tag's TCI and the ethertype that follows it. */
-static void
-vlan(struct pkt *p, uint16_t tci, uint16_t next)
-{
-	p16(p, tci);
-	p16(p, next);
-}
-
-/* IPv4 header, ihl 5 + optwords; returns its offset. */
+/* IPv4 header, ihl 5 + optwords, tot_len set by ipv4_end. */
 static size_t
 ipv4(struct pkt *p, uint8_t proto, const uint8_t *src, const uint8_t *dst,
     size_t optwords)
 {
-	size_t	 l3 = p->n;
-
-	p8(p, (uint8_t)(0x40 | (5 + optwords)));
-	p8(p, 0);
-	p16(p, 0);		/* tot_len, set by ipv4_end */
-	p16(p, 0x1234);
-	p16(p, 0x4000);		/* DF */
-	p8(p, 64);
-	p8(p, proto);
-	p16(p, 0);
-	pbytes(p, src, 4);
-	pbytes(p, dst, 4);
-	pfill(p, 1, optwords * 4);	/* NOP options */
-	return l3;
+	return pkt_ipv4(p, proto, 0, 0x1234, src, dst, optwords);
 }
 
 static void
@@ -119,18 +44,11 @@ ipv4_end(struct pkt *p, size_t l3)
 	set16(p, l3 + 2, (uint16_t)(p->n - l3));
 }
 
+/* payload_len set by ipv6_end. */
 static size_t
 ipv6(struct pkt *p, uint8_t nh, const uint8_t *src, const uint8_t *dst)
 {
-	size_t	 l3 = p->n;
-
-	p32(p, 0x60000000);
-	p16(p, 0);		/* payload_len, set by ipv6_end */
-	p8(p, nh);
-	p8(p, 255);
-	pbytes(p, src, 16);
-	pbytes(p, dst, 16);
-	return l3;
+	return pkt_ipv6(p, nh, 255, src, dst);
 }
 
 static void
@@ -142,16 +60,7 @@ ipv6_end(struct pkt *p, size_t l3)
 static void
 tcp(struct pkt *p, uint8_t flags, size_t optwords)
 {
-	p16(p, 40000);
-	p16(p, 80);
-	p32(p, 0x01020304);
-	p32(p, 0x0a0b0c0d);
-	p8(p, (uint8_t)((5 + optwords) << 4));
-	p8(p, flags);
-	p16(p, 65535);
-	p16(p, 0);
-	p16(p, 0);
-	pfill(p, 1, optwords * 4);
+	pkt_tcp(p, 80, 0x01020304, flags, 65535, optwords);
 }
 
 static void

@@ -86,17 +86,6 @@ test_header_rules(void **state)
 	assert_int_equal(msg_decode(&c, buf, n, 1, &m), -MSG_E_FD);
 }
 
-/* A reason put inside a quoted audit field cannot end it or break the line. */
-static void
-test_log_quotable(void **state)
-{
-	char	 s[] = "a \"b\"\nc\td\x7f\xc3\xa9 'e'";
-
-	(void)state;
-	assert_ptr_equal(log_quotable(s), s);
-	assert_string_equal(s, "a 'b'?c?d??? 'e'");
-}
-
 static void
 test_log_payload(void **state)
 {
@@ -273,7 +262,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ready_exact),
 		cmocka_unit_test(test_header_rules),
-		cmocka_unit_test(test_log_quotable),
 		cmocka_unit_test(test_log_payload),
 		cmocka_unit_test(test_stats_payload),
 		cmocka_unit_test(test_crypt_table),

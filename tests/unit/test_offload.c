@@ -15,23 +15,14 @@
 #include "lib/csum.h"
 #include "lib/frame.h"
 #include "lib/offload.h"
+#include "tests/unit/pkt.h"
 
-#define PKT_MAX		(VNET_FRAME_MAX + 64)
 #define TH_FIN		0x01
 #define TH_SYN		0x02
 #define TH_PSH		0x08
 #define TH_ACK		0x10
 #define TH_CWR		0x80
 
-struct pkt {
-	uint8_t	 b[PKT_MAX];
-	size_t	 n;
-};
-
-static const uint8_t mac_a[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
-static const uint8_t mac_b[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
-static const uint8_t ip_a[4] = { 10, 0, 0, 1 };
-static const uint8_t ip_b[4] = { 10, 0, 0, 2 };
 static const uint8_t ip6_a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t ip6_b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 static const uint8_t ip6_c[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 1, 3 };
@@ -57,25 +48,6 @@ ref_sum(uint64_t sum, const uint8_t *b, size_t n)
 	return sum;
 }
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Pseudo-header as laid out in RFC 768 / RFC 8200, then summed. */
 static uint64_t
 ref_pseudo(const uint8_t *ip, const uint8_t *dst6, uint8_t proto, size_t len)
@@ -86,13 +58,13 @@ ref_pseudo(const uint8_t *ip, const uint8_t *dst6, uint8_t proto, size_t len)
 	if (ip[0] >> 4 == 4) {
 		memcpy(ph, ip + 12, 8);
 		ph[9] = proto;
-		wr16(ph + 10, (uint16_t)len);
+		put_be16(ph + 10, (uint16_t)len);
 		return ref_sum(0, ph, 12);
 	}
 	memcpy(ph, ip + 8, 16);
 	memcpy(ph + 16, dst6 != NULL ? dst6 : ip + 24, 16);
-	wr16(ph + 32, (uint16_t)(len >> 16));
-	wr16(ph + 34, (uint16_t)len);
+	put_be16(ph + 32, (uint16_t)(len >> 16));
+	put_be16(ph + 34, (uint16_t)len);
 	ph[39] = proto;
 	return ref_sum(0, ph, 40);
 }
@@ -124,44 +96,7 @@ ref_l4_csum(uint8_t *frame, const struct frame_info *fi, size_t ckoff,
 	return ck;
 }
 
-/* Builders. */
-
-static void
-p8(struct pkt *p, uint8_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = v;
-}
-
-static void
-p16(struct pkt *p, uint16_t v)
-{
-	p8(p, (uint8_t)(v >> 8));
-	p8(p, (uint8_t)v);
-}
-
-static void
-p32(struct pkt *p, uint32_t v)
-{
-	p16(p, (uint16_t)(v >> 16));
-	p16(p, (uint16_t)v);
-}
-
-static void
-pbytes(struct pkt *p, const void *src, size_t n)
-{
-	assert_true(n <= sizeof(p->b) - p->n);
-	memcpy(p->b + p->n, src, n);
-	p->n += n;
-}
-
-static void
-pfill(struct pkt *p, uint8_t v, size_t n)
-{
-	assert_true(n <= sizeof(p->b) - p->n);
-	memset(p->b + p->n, v, n);
-	p->n += n;
-}
+/* Builders beyond tests/unit/pkt.h's. */
 
 /* A payload whose bytes depend on their position, to catch reordering. */
 static void
@@ -183,30 +118,11 @@ eth(struct pkt *p, uint16_t type)
 	p16(p, type);
 }
 
-static void
-vlan(struct pkt *p, uint16_t tci, uint16_t next)
-{
-	p16(p, tci);
-	p16(p, next);
-}
-
+/* From ip_a to ip_b, TOS 0x02: ECT(0). */
 static size_t
 ipv4(struct pkt *p, uint8_t proto, uint16_t id, size_t optwords)
 {
-	size_t	 l3 = p->n;
-
-	p8(p, (uint8_t)(0x40 | (5 + optwords)));
-	p8(p, 0x02);		/* ECT(0) */
-	p16(p, 0);
-	p16(p, id);
-	p16(p, 0x4000);
-	p8(p, 64);
-	p8(p, proto);
-	p16(p, 0);
-	pbytes(p, ip_a, 4);
-	pbytes(p, ip_b, 4);
-	pfill(p, 1, optwords * 4);
-	return l3;
+	return pkt_ipv4(p, proto, 0x02, id, ip_a, ip_b, optwords);
 }
 
 /* Set tot_len (to the datagram end `end`) and the header checksum. */
@@ -215,44 +131,28 @@ ipv4_end(struct pkt *p, size_t l3, size_t end)
 {
 	size_t	 hl = (size_t)(p->b[l3] & 0x0f) * 4;
 
-	wr16(p->b + l3 + 2, (uint16_t)(end - l3));
-	wr16(p->b + l3 + 10, 0);
-	wr16(p->b + l3 + 10, (uint16_t)~ref_fold(ref_sum(0, p->b + l3, hl)));
+	put_be16(p->b + l3 + 2, (uint16_t)(end - l3));
+	put_be16(p->b + l3 + 10, 0);
+	put_be16(p->b + l3 + 10,
+	    (uint16_t)~ref_fold(ref_sum(0, p->b + l3, hl)));
 }
 
 static size_t
 ipv6(struct pkt *p, uint8_t nh, const uint8_t *dst)
 {
-	size_t	 l3 = p->n;
-
-	p32(p, 0x60000000);
-	p16(p, 0);
-	p8(p, nh);
-	p8(p, 64);
-	pbytes(p, ip6_a, 16);
-	pbytes(p, dst, 16);
-	return l3;
+	return pkt_ipv6(p, nh, 64, ip6_a, dst);
 }
 
 static void
 ipv6_end(struct pkt *p, size_t l3, size_t end)
 {
-	wr16(p->b + l3 + 4, (uint16_t)(end - l3 - 40));
+	put_be16(p->b + l3 + 4, (uint16_t)(end - l3 - 40));
 }
 
 static void
 tcp(struct pkt *p, uint32_t seq, uint8_t flags, size_t optwords)
 {
-	p16(p, 40000);
-	p16(p, 443);
-	p32(p, seq);
-	p32(p, 0x0a0b0c0d);
-	p8(p, (uint8_t)((5 + optwords) << 4));
-	p8(p, flags);
-	p16(p, 501);
-	p16(p, 0);
-	p16(p, 0);
-	pfill(p, 1, optwords * 4);
+	pkt_tcp(p, 443, seq, flags, 501, optwords);
 }
 
 static void
@@ -282,8 +182,8 @@ make_partial(struct pkt *p, size_t ckoff)
 	size_t			 len = fi.l4_len;
 
 	if (fi.l4_proto == 17)
-		len = rd16(p->b + fi.l4_off + 4);
-	wr16(p->b + fi.l4_off + ckoff,
+		len = get_be16(p->b + fi.l4_off + 4);
+	put_be16(p->b + fi.l4_off + ckoff,
 	    ref_fold(ref_pseudo(p->b + fi.l3_off, NULL, fi.l4_proto, len)));
 }
 
@@ -348,7 +248,8 @@ complete_csum(uint8_t *b, size_t len, const struct virtio_net_hdr *vh)
 	size_t	 start = vh->csum_start, at = start + vh->csum_offset;
 
 	assert_true(at + 2 <= len);
-	wr16(b + at, (uint16_t)~ref_fold(ref_sum(0, b + start, len - start)));
+	put_be16(b + at,
+	    (uint16_t)~ref_fold(ref_sum(0, b + start, len - start)));
 }
 
 /* Checksum known answers. */
@@ -452,7 +353,7 @@ test_udp_known_answer(void **state)
 	    OFFLOAD_OK);
 	assert_int_equal(outlen, sizeof(f));
 	assert_vh_zero(&vh);
-	assert_int_equal(rd16(f + 40), 0x676a);
+	assert_int_equal(get_be16(f + 40), 0x676a);
 }
 
 /* A real IPv6/TCP frame: partial sum, then the kernel's completion. */
@@ -482,12 +383,12 @@ test_tcp6_known_answer(void **state)
 	assert_int_equal(offload_prepare(p.b, p.n, 1500, &vh, &outlen),
 	    OFFLOAD_OK);
 	assert_vh(&vh, VIRTIO_NET_HDR_GSO_NONE, 0, 0, 54);
-	assert_int_equal(rd16(p.b + 54 + 16), 0xfd23);
+	assert_int_equal(get_be16(p.b + 54 + 16), 0xfd23);
 	assert_int_equal(offload_segment(p.b, outlen, &vh, out, sizeof(out),
 	    lens, 1, &nseg), OFFLOAD_OK);
 	assert_int_equal(nseg, 1);
 	assert_int_equal(lens[0], p.n);
-	assert_int_equal(rd16(out + 54 + 16), 0xd25d);
+	assert_int_equal(get_be16(out + 54 + 16), 0xd25d);
 }
 
 /* offload_prepare: small frames. */
@@ -505,7 +406,7 @@ check_small_tcp(struct pkt *p)
 	assert_int_equal(outlen, fi.l3_end);
 	assert_vh(&vh, VIRTIO_NET_HDR_GSO_NONE, 0, 0, fi.l4_off);
 	want = ref_fold(ref_pseudo(p->b + fi.l3_off, NULL, 6, fi.l4_len));
-	assert_int_equal(rd16(p->b + fi.l4_off + 16), want);
+	assert_int_equal(get_be16(p->b + fi.l4_off + 16), want);
 	assert_false(ref_l4_ok(p->b, &fi, NULL, fi.l4_len));
 	complete_csum(p->b, outlen, &vh);
 	assert_true(ref_l4_ok(p->b, &fi, NULL, fi.l4_len));
@@ -533,9 +434,9 @@ test_tcp_complete_stays_valid(void **state)
 	build_tcp4(&p, 33, TH_ACK, 0);
 	fi = parse_ok(p.b, p.n);
 	good = ref_l4_csum(p.b, &fi, 16, fi.l4_len);
-	wr16(p.b + fi.l4_off + 16, good);
+	put_be16(p.b + fi.l4_off + 16, good);
 	check_small_tcp(&p);
-	assert_int_equal(rd16(p.b + fi.l4_off + 16), good);
+	assert_int_equal(get_be16(p.b + fi.l4_off + 16), good);
 }
 
 static void
@@ -579,7 +480,7 @@ test_udp4_partial(void **state)
 	    OFFLOAD_OK);
 	assert_vh_zero(&vh);
 	assert_int_equal(outlen, p.n);
-	assert_int_equal(rd16(p.b + fi.l4_off + 6), want);
+	assert_int_equal(get_be16(p.b + fi.l4_off + 6), want);
 	assert_true(ref_l4_ok(p.b, &fi, NULL, fi.l4_len));
 }
 
@@ -600,7 +501,7 @@ test_udp6_partial(void **state)
 	assert_vh_zero(&vh);
 	assert_true(ref_l4_ok(p.b, &fi, NULL, fi.l4_len));
 	/* IPv6 has no "no checksum": a zero field is computed too. */
-	wr16(p.b + fi.l4_off + 6, 0);
+	put_be16(p.b + fi.l4_off + 6, 0);
 	assert_int_equal(offload_prepare(p.b, p.n, 1500, &vh, &outlen),
 	    OFFLOAD_OK);
 	assert_true(ref_l4_ok(p.b, &fi, NULL, fi.l4_len));
@@ -617,7 +518,7 @@ test_udp_short_length(void **state)
 
 	(void)state;
 	build_udp6(&p, 100);
-	wr16(p.b + 54 + 4, 8 + 60);
+	put_be16(p.b + 54 + 4, 8 + 60);
 	make_partial(&p, 6);
 	fi = parse_ok(p.b, p.n);
 	assert_int_equal(fi.l4_len, 108);
@@ -657,14 +558,14 @@ test_udp_zero_becomes_ffff(void **state)
 	build_udp4(&p, 20);
 	fi = parse_ok(p.b, p.n);
 	last = p.n - 2;
-	wr16(p.b + last, 0);
+	put_be16(p.b + last, 0);
 	sum = ref_pseudo(p.b + fi.l3_off, NULL, 17, fi.l4_len);
 	sum = ref_sum(sum, p.b + fi.l4_off, fi.l4_len);
-	wr16(p.b + last, (uint16_t)~ref_fold(sum));
+	put_be16(p.b + last, (uint16_t)~ref_fold(sum));
 	make_partial(&p, 6);
 	assert_int_equal(offload_prepare(p.b, p.n, 1500, &vh, &outlen),
 	    OFFLOAD_OK);
-	assert_int_equal(rd16(p.b + fi.l4_off + 6), 0xffff);
+	assert_int_equal(get_be16(p.b + fi.l4_off + 6), 0xffff);
 	assert_true(ref_l4_ok(p.b, &fi, NULL, fi.l4_len));
 }
 
@@ -780,13 +681,13 @@ check_ip(const struct seg_ctx *c, const uint8_t *s, size_t len, size_t i)
 	size_t		 iphl = c->fi.l4_off - c->fi.l3_off;
 
 	if (c->fi.l3 == FRAME_L3_IPV6) {
-		assert_int_equal(rd16(ip + 4), len - c->fi.l3_off - 40);
+		assert_int_equal(get_be16(ip + 4), len - c->fi.l3_off - 40);
 		assert_memory_equal(ip, o, 4);
 		assert_memory_equal(ip + 6, o + 6, iphl - 6);
 		return;
 	}
-	assert_int_equal(rd16(ip + 2), len - c->fi.l3_off);
-	assert_int_equal(rd16(ip + 4), (uint16_t)(rd16(o + 4) + i));
+	assert_int_equal(get_be16(ip + 2), len - c->fi.l3_off);
+	assert_int_equal(get_be16(ip + 4), (uint16_t)(get_be16(o + 4) + i));
 	assert_int_equal(ref_fold(ref_sum(0, ip, iphl)), 0xffff);
 	assert_memory_equal(ip, o, 2);
 	assert_memory_equal(ip + 6, o + 6, 4);
@@ -807,7 +708,8 @@ check_tcp(struct seg_ctx *c, const uint8_t *s, size_t len, int first,
 	if (!last)
 		flags &= (uint8_t)~(TH_FIN | TH_PSH);
 	assert_int_equal(th[13], flags);
-	assert_int_equal(rd32(th + 4), (uint32_t)(rd32(o + 4) + c->sent));
+	assert_int_equal(get_be32(th + 4),
+	    (uint32_t)(get_be32(o + 4) + c->sent));
 	assert_memory_equal(th, o, 4);
 	assert_memory_equal(th + 8, o + 8, 5);
 	assert_memory_equal(th + 14, o + 14, 2);
@@ -909,7 +811,7 @@ test_gso_ipv4(void **state)
 	assert_int_equal(outlen, p.n);
 	assert_vh(&vh, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
 	    1500 - 20 - 32, 14 + 20 + 32, 34);
-	assert_int_equal(rd16(p.b + 34 + 16),
+	assert_int_equal(get_be16(p.b + 34 + 16),
 	    ref_fold(ref_pseudo(p.b + 14, NULL, 6, 65535 - 20)));
 	/* 65483 bytes: 45 full segments of 1448 and one of 323. */
 	assert_int_equal(segment_and_check(p.b, outlen, 1500, &vh, NULL), 46);
@@ -962,7 +864,7 @@ test_gso_ipv6(void **state)
 	    OFFLOAD_OK);
 	assert_vh(&vh, VIRTIO_NET_HDR_GSO_TCPV6, 1500 - 48 - 20,
 	    18 + 48 + 20, 18 + 48);
-	assert_int_equal(rd16(p.b + 66 + 16),
+	assert_int_equal(get_be16(p.b + 66 + 16),
 	    ref_fold(ref_pseudo(p.b + 18, NULL, 6, 65535 - 8)));
 	/* 65507 / 1432 = 45.7 */
 	assert_int_equal(segment_and_check(p.b, outlen, 1500, &vh, NULL), 46);
@@ -1073,7 +975,7 @@ test_routing_header(void **state)
 	fi = parse_ok(p.b, p.n);
 	assert_int_equal(offload_prepare(p.b, p.n, 1500, &vh, &outlen),
 	    OFFLOAD_OK);
-	assert_int_equal(rd16(p.b + fi.l4_off + 16),
+	assert_int_equal(get_be16(p.b + fi.l4_off + 16),
 	    ref_fold(ref_pseudo(p.b + 14, ip6_c, 6, fi.l4_len)));
 	assert_int_equal(segment_and_check(p.b, outlen, 1500, &vh, ip6_c), 3);
 	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
@@ -1083,7 +985,7 @@ test_routing_header(void **state)
 	build_srh(&p, 0, 2, 100);
 	assert_int_equal(offload_prepare(p.b, p.n, 1500, &vh, &outlen),
 	    OFFLOAD_OK);
-	assert_int_equal(rd16(p.b + fi.l4_off + 16),
+	assert_int_equal(get_be16(p.b + fi.l4_off + 16),
 	    ref_fold(ref_pseudo(p.b + 14, ip6_b, 6, 120)));
 	/* RPL compresses addresses: not ours to guess. */
 	build_srh(&p, 3, 1, 100);
