@@ -95,18 +95,53 @@ link_room(struct link *l, size_t n)
 	return LINK_WBUF - l->wlen >= n;
 }
 
-/* Tell the peer why, best effort: it may not be listening. */
+/*
+ * Write what is queued, as far as TLS takes it now. On a hard error
+ * returns -1 with the reason; what that ends is the caller's to say.
+ */
+static int
+link_write(struct link *l, char *why, size_t len)
+{
+	int	 n, err;
+
+	while (l->state != L_DEAD && l->woff < l->wlen) {
+		n = SSL_write(l->ssl, l->wbuf + l->woff,
+		    (int)(l->wlen - l->woff));
+		if (n > 0) {
+			l->woff += (size_t)n;
+			continue;
+		}
+		err = SSL_get_error(l->ssl, n);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+			l->want_write = err == SSL_ERROR_WANT_WRITE;
+			return 0;
+		}
+		tls_reason(l->ssl, n, why, len);
+		l->wlen = l->woff = 0;
+		return -1;
+	}
+	l->want_write = 0;
+	if (l->woff == l->wlen)
+		l->woff = l->wlen = 0;
+	return 0;
+}
+
+/*
+ * Tell the peer why, best effort: it may not be listening. A write
+ * error here must not close the link again from inside its close.
+ */
 static void
-link_send_close(struct crypt *cr, struct link *l, uint16_t code)
+link_send_close(struct link *l, uint16_t code)
 {
 	uint8_t	 rec[WIRE_HDR_LEN + 2];
+	char	 why[256];
 	ssize_t	 n;
 
 	if ((n = wire_encode_close(rec, sizeof(rec), code)) <= 0)
 		return;
 	if (l->wbuf != NULL && link_room(l, (size_t)n)) {
 		link_queue(l, rec, (size_t)n);
-		link_flush(cr, l);
+		(void)link_write(l, why, sizeof(why));
 	} else
 		(void)SSL_write(l->ssl, rec, (int)n);	/* refused peer */
 }
@@ -135,7 +170,7 @@ link_end(struct crypt *cr, struct link *l, const char *reason,
 		log_debug("event=link_closed peer=%s reason=\"%s\"", l->peer,
 		    reason);
 	if (send_close)
-		link_send_close(cr, l, code);
+		link_send_close(l, code);
 	if (l->state != L_CONNECTING && l->state != L_DEAD)
 		(void)SSL_shutdown(l->ssl);
 	ERR_clear_error();
@@ -181,29 +216,10 @@ link_reap(struct crypt *cr)
 void
 link_flush(struct crypt *cr, struct link *l)
 {
-	int	 n, err;
 	char	 why[256];
 
-	while (l->state != L_DEAD && l->woff < l->wlen) {
-		n = SSL_write(l->ssl, l->wbuf + l->woff,
-		    (int)(l->wlen - l->woff));
-		if (n > 0) {
-			l->woff += (size_t)n;
-			continue;
-		}
-		err = SSL_get_error(l->ssl, n);
-		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-			l->want_write = err == SSL_ERROR_WANT_WRITE;
-			return;
-		}
-		tls_reason(l->ssl, n, why, sizeof(why));
-		l->wlen = l->woff = 0;
+	if (link_write(l, why, sizeof(why)) == -1)
 		link_close(cr, l, why, 0);
-		return;
-	}
-	l->want_write = 0;
-	if (l->woff == l->wlen)
-		l->woff = l->wlen = 0;
 }
 
 int
