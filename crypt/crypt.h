@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/conf.h"
+#include "lib/fwd.h"
 #include "lib/ratelim.h"
 #include "lib/wire.h"
 #include "privsep/msg.h"
@@ -46,16 +47,6 @@ struct link {
 	int			 want_write;	/* SSL needs POLLOUT */
 	struct ratelim		 rl_moves;	/* entries it may take over */
 };
-
-/* Every MAC this side may see on a link, and where it was last seen. */
-struct fwd_entry {
-	struct link	*link;		/* NULL: not seen, aged out or link gone */
-	uint64_t	 seen_ms;	/* last frame from it */
-	uint64_t	 moved_ms;	/* last time it changed links; 0 never */
-};
-
-#define FWD_AGE_MS	300000		/* forget a silent MAC, as a bridge does */
-#define FWD_MOVES_PER_SEC 64		/* entries one link may take over per second */
 
 struct counters {
 	uint64_t	 from_capture, to_inject, tx_frames, rx_frames;
@@ -102,6 +93,7 @@ void	 tls_reason(SSL *, int ret, char *buf, size_t len);
 /* crypt/link.c */
 struct link *link_new(struct crypt *, int fd, const char *peer, int client);
 void	 link_io(struct crypt *, struct link *, short revents);
+/* code 0 closes silently; else the peer gets a close record if it can. */
 void	 link_close(struct crypt *, struct link *, const char *reason,
 	    uint16_t code);
 int	 link_send_frame(struct crypt *, struct link *, const uint8_t *,

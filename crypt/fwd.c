@@ -1,10 +1,8 @@
 /*
- * Forwarding: which frames go where. The table holds every MAC this
- * side may ever see on a link (taken from the configuration, so it is
- * bounded and an unauthorized MAC can never enter it) with the link it
- * was last seen on. A frame from a link whose source MAC the receiving
- * side's configuration does not allow for that peer is dropped, counted
- * and audited: a peer never decides what it may send.
+ * Forwarding: lib/fwd.c decides where each frame goes (the rules and
+ * their tests live there); this file carries the verdict out: it sends,
+ * counts every drop under its reason, and audits moves and frames from
+ * unauthorized source MACs. A peer never decides what it may send.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,15 +69,25 @@ fwd_to_inject(struct crypt *cr, const uint8_t *f, size_t len)
 	}
 }
 
+/* The table as lib/fwd.c sees it. */
+static struct fwd_table
+fwd_table(struct crypt *cr)
+{
+	struct fwd_table	 t = { .role = cr->conf.role, .macs = cr->macs,
+				    .e = cr->fwd, .n = cr->nmacs };
+
+	return t;
+}
+
 static int
 fwd_usable(const struct link *l)
 {
 	return l != NULL && l->state == L_UP;
 }
 
-/* Every up link except one; on the proxy, only hosts allowed dst. */
+/* Every up link the verdict floods to; returns how many took it. */
 static size_t
-fwd_flood(struct crypt *cr, const struct link *except, const uint8_t *f,
+fwd_flood(struct crypt *cr, const struct fwd_verdict *v, const uint8_t *f,
     size_t len)
 {
 	size_t	 i, n = 0;
@@ -87,55 +95,12 @@ fwd_flood(struct crypt *cr, const struct link *except, const uint8_t *f,
 	for (i = 0; i < cr->nlinks; i++) {
 		struct link *l = cr->links[i];
 
-		if (l == except || !fwd_usable(l))
-			continue;
-		if (!mac_is_group(f) && l->host != NULL &&
-		    !conf_host_allows(l->host, f))
+		if (!fwd_usable(l) || !fwd_floods_to(v, l, l->host, f))
 			continue;
 		if (link_send_frame(cr, l, f, len) == 0)
 			n++;
 	}
 	return n;
-}
-
-void
-fwd_from_capture(struct crypt *cr, const uint8_t *f, size_t len)
-{
-	const uint8_t	*dst = f, *src = f + VNET_ETH_ALEN;
-	ssize_t		 i;
-
-	cr->c.from_capture++;
-	if (cr->conf.role == CONF_ROLE_HOST) {
-		if (macset_find(cr->macs, cr->nmacs, src) == -1) {
-			cr->c.drop_src_unknown++;
-			return;
-		}
-		if (!fwd_usable(cr->uplink) ||
-		    link_send_frame(cr, cr->uplink, f, len) == -1)
-			cr->c.drop_no_link++;
-		return;
-	}
-	/* Proxy: the loop rule, checked again behind the capture filter. */
-	if (macset_find(cr->macs, cr->nmacs, src) != -1) {
-		cr->c.drop_loop++;
-		return;
-	}
-	if (mac_is_group(dst)) {
-		(void)fwd_flood(cr, NULL, f, len);
-		return;
-	}
-	if ((i = macset_find(cr->macs, cr->nmacs, dst)) == -1) {
-		cr->c.drop_bad_dst++;
-		return;
-	}
-	if (fwd_usable(cr->fwd[i].link)) {
-		if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
-			cr->c.drop_no_link++;
-		return;
-	}
-	/* Not seen yet: only the hosts that may carry it. */
-	if (fwd_flood(cr, NULL, f, len) == 0)
-		cr->c.drop_no_link++;
 }
 
 static void
@@ -153,53 +118,109 @@ fwd_unauthorized(struct crypt *cr, struct link *l, const uint8_t *src)
 		    (unsigned long long)supp);
 }
 
-/*
- * Learn where a VM is. A move (migration: the VM's announcement arrives
- * on another authorized link) takes effect at once and is logged. One
- * link may take over only so many entries per second, so a host cannot
- * churn the table; frames beyond that are dropped and counted.
- * Returns 0 to forward the frame, -1 to drop it.
- */
-static int
-fwd_learn(struct crypt *cr, struct link *l, const uint8_t *src)
+static void
+fwd_moved(struct crypt *cr, const struct link *from, const struct link *to,
+    const uint8_t *src)
 {
-	ssize_t		 i = macset_find(cr->macs, cr->nmacs, src);
-	uint64_t	 now = now_ms(), supp;
-	char		 mac[18];
+	char	 mac[18];
 
-	if (i == -1)
-		return 0;
-	if (cr->fwd[i].link != l) {
-		if (!ratelim_allow(&l->rl_moves, now, &supp)) {
-			cr->c.drop_move_limit++;
-			return -1;
-		}
-		if (cr->fwd[i].link != NULL) {
-			cr->c.moves++;
-			cr->fwd[i].moved_ms = now;
-			audit("event=mac_moved mac=%s from=%s to=%s peer=%s",
-			    mac_format(src, mac), cr->fwd[i].link->host ?
-			    cr->fwd[i].link->host->name : "-", l->host ?
-			    l->host->name : "-", l->peer);
-		}
-		cr->fwd[i].link = l;
+	cr->c.moves++;
+	audit("event=mac_moved mac=%s from=%s to=%s peer=%s",
+	    mac_format(src, mac), from->host ? from->host->name : "-",
+	    to->host ? to->host->name : "-", to->peer);
+}
+
+/* Each drop has its counter; a spoofed source is also audited. */
+static void
+fwd_dropped(struct crypt *cr, enum fwd_drop why, struct link *l,
+    const uint8_t *src)
+{
+	switch (why) {
+	case FWD_PASS:
+		break;
+	case FWD_DROP_SRC_UNKNOWN:
+		cr->c.drop_src_unknown++;
+		break;
+	case FWD_DROP_LOOP:
+		cr->c.drop_loop++;
+		break;
+	case FWD_DROP_BAD_DST:
+		cr->c.drop_bad_dst++;
+		break;
+	case FWD_DROP_UNAUTHORIZED:
+		fwd_unauthorized(cr, l, src);
+		break;
+	case FWD_DROP_MOVE_LIMIT:
+		cr->c.drop_move_limit++;
+		break;
 	}
-	cr->fwd[i].seen_ms = now;
-	return 0;
+}
+
+/* Carry out a verdict for frame f, which came from link l (or capture). */
+static void
+fwd_apply(struct crypt *cr, struct link *l, const struct fwd_verdict *v,
+    const uint8_t *f, size_t len)
+{
+	const uint8_t	*src = f + VNET_ETH_ALEN;
+
+	if (v->moved_from != NULL)
+		fwd_moved(cr, v->moved_from, l, src);
+	if (v->drop != FWD_PASS) {
+		fwd_dropped(cr, v->drop, l, src);
+		return;
+	}
+	if (v->to & FWD_TO_INJECT)
+		fwd_to_inject(cr, f, len);
+	if ((v->to & FWD_TO_UPLINK) && (!fwd_usable(cr->uplink) ||
+	    link_send_frame(cr, cr->uplink, f, len) == -1))
+		cr->c.drop_no_link++;
+	if ((v->to & FWD_TO_LINK) &&
+	    link_send_frame(cr, v->link, f, len) == -1)
+		cr->c.drop_no_link++;
+	/* A unicast flood no link takes is a frame lost. */
+	if ((v->to & FWD_TO_FLOOD) && fwd_flood(cr, v, f, len) == 0 &&
+	    !mac_is_group(f))
+		cr->c.drop_no_link++;
+}
+
+void
+fwd_from_capture(struct crypt *cr, const uint8_t *f, size_t len)
+{
+	struct fwd_table	 t = fwd_table(cr);
+	struct fwd_verdict	 v;
+
+	cr->c.from_capture++;
+	v = fwd_decide_capture(&t, f, f + VNET_ETH_ALEN);
+	fwd_apply(cr, NULL, &v, f, len);
+}
+
+void
+fwd_from_link(struct crypt *cr, struct link *l, const uint8_t *f, size_t len)
+{
+	struct fwd_table	 t = fwd_table(cr);
+	struct fwd_src		 s = { .link = l, .host = l->host,
+				    .moves = &l->rl_moves };
+	struct fwd_verdict	 v;
+
+	v = fwd_decide_link(&t, &s, f, f + VNET_ETH_ALEN, now_ms());
+	fwd_apply(cr, l, &v, f, len);
+}
+
+void
+fwd_link_gone(struct crypt *cr, struct link *l)
+{
+	struct fwd_table	 t = fwd_table(cr);
+
+	fwd_forget(&t, l);
 }
 
 /* A MAC silent for FWD_AGE_MS is forgotten: floods find it again. */
 void
 fwd_age(struct crypt *cr, uint64_t now)
 {
-	size_t	 i;
+	struct fwd_table	 t = fwd_table(cr);
 
-	for (i = 0; i < cr->nmacs; i++)
-		if (cr->fwd[i].link != NULL &&
-		    now - cr->fwd[i].seen_ms > FWD_AGE_MS) {
-			cr->fwd[i].link = NULL;
-			cr->c.aged++;
-		}
+	cr->c.aged += fwd_expire(&t, now);
 }
 
 /* The table, for the operator: one MSG_MACS to the monitor. */
@@ -270,61 +291,4 @@ fwd_report_links(struct crypt *cr)
 	memcpy(buf, &total, sizeof(total));
 	if (msg_send(FD_MONITOR, MSG_LINKS, buf, 4 + n * sizeof(k)) == -1)
 		log_warn("event=error what=report_links");
-}
-
-void
-fwd_from_link(struct crypt *cr, struct link *l, const uint8_t *f, size_t len)
-{
-	const uint8_t	*dst = f, *src = f + VNET_ETH_ALEN;
-	ssize_t		 i;
-
-	if (cr->conf.role == CONF_ROLE_HOST) {
-		/* Only for our VMs, and never claiming to be one of them. */
-		if (macset_find(cr->macs, cr->nmacs, src) != -1) {
-			cr->c.drop_loop++;
-			return;
-		}
-		if (!mac_is_group(dst) &&
-		    macset_find(cr->macs, cr->nmacs, dst) == -1) {
-			cr->c.drop_bad_dst++;
-			return;
-		}
-		fwd_to_inject(cr, f, len);
-		return;
-	}
-	if (mac_is_group(src) || !conf_host_allows(l->host, src)) {
-		fwd_unauthorized(cr, l, src);
-		return;
-	}
-	if (fwd_learn(cr, l, src) == -1)
-		return;
-	if (mac_is_group(dst)) {
-		/* The home LAN and every other link; never back. */
-		fwd_to_inject(cr, f, len);
-		(void)fwd_flood(cr, l, f, len);
-		return;
-	}
-	if ((i = macset_find(cr->macs, cr->nmacs, dst)) != -1) {
-		/* VM to VM: link to link, never through the LAN. */
-		if (cr->fwd[i].link == l)
-			cr->c.drop_loop++;
-		else if (cr->fwd[i].link != NULL) {
-			if (link_send_frame(cr, cr->fwd[i].link, f, len) == -1)
-				cr->c.drop_no_link++;
-		} else if (fwd_flood(cr, l, f, len) == 0)
-			/* Not seen yet: only the other hosts that may carry it. */
-			cr->c.drop_no_link++;
-		return;
-	}
-	fwd_to_inject(cr, f, len);
-}
-
-void
-fwd_link_gone(struct crypt *cr, struct link *l)
-{
-	size_t	 i;
-
-	for (i = 0; i < cr->nmacs; i++)
-		if (cr->fwd[i].link == l)
-			cr->fwd[i].link = NULL;
 }

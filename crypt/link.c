@@ -95,13 +95,65 @@ link_room(struct link *l, size_t n)
 	return LINK_WBUF - l->wlen >= n;
 }
 
-void
-link_close(struct crypt *cr, struct link *l, const char *reason,
-    uint16_t code)
+/*
+ * Write what is queued, as far as TLS takes it now. On a hard error
+ * returns -1 with the reason; what that ends is the caller's to say.
+ */
+static int
+link_write(struct link *l, char *why, size_t len)
+{
+	int	 n, err;
+
+	while (l->state != L_DEAD && l->woff < l->wlen) {
+		n = SSL_write(l->ssl, l->wbuf + l->woff,
+		    (int)(l->wlen - l->woff));
+		if (n > 0) {
+			l->woff += (size_t)n;
+			continue;
+		}
+		err = SSL_get_error(l->ssl, n);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+			l->want_write = err == SSL_ERROR_WANT_WRITE;
+			return 0;
+		}
+		tls_reason(l->ssl, n, why, len);
+		l->wlen = l->woff = 0;
+		return -1;
+	}
+	l->want_write = 0;
+	if (l->woff == l->wlen)
+		l->woff = l->wlen = 0;
+	return 0;
+}
+
+/*
+ * Tell the peer why, best effort: it may not be listening. A write
+ * error here must not close the link again from inside its close.
+ */
+static void
+link_send_close(struct link *l, uint16_t code)
 {
 	uint8_t	 rec[WIRE_HDR_LEN + 2];
+	char	 why[256];
 	ssize_t	 n;
 
+	if ((n = wire_encode_close(rec, sizeof(rec), code)) <= 0)
+		return;
+	if (l->wbuf != NULL && link_room(l, (size_t)n)) {
+		link_queue(l, rec, (size_t)n);
+		(void)link_write(l, why, sizeof(why));
+	} else
+		(void)SSL_write(l->ssl, rec, (int)n);	/* refused peer */
+}
+
+/*
+ * End a link. send_close says whether a close record with code goes
+ * out first; only a link whose TLS handshake is done can carry one.
+ */
+static void
+link_end(struct crypt *cr, struct link *l, const char *reason,
+    uint16_t code, int send_close)
+{
 	if (l->state == L_DEAD)
 		return;
 	if (l->state == L_UP) {
@@ -117,15 +169,8 @@ link_close(struct crypt *cr, struct link *l, const char *reason,
 	} else
 		log_debug("event=link_closed peer=%s reason=\"%s\"", l->peer,
 		    reason);
-	/* Tell the peer why, best effort: it may not be listening. */
-	if (code != 0 && (l->state == L_HELLO || l->state == L_UP) &&
-	    (n = wire_encode_close(rec, sizeof(rec), code)) > 0) {
-		if (l->wbuf != NULL && link_room(l, (size_t)n)) {
-			link_queue(l, rec, (size_t)n);
-			link_flush(cr, l);
-		} else
-			(void)SSL_write(l->ssl, rec, (int)n);	/* refused peer */
-	}
+	if (send_close)
+		link_send_close(l, code);
 	if (l->state != L_CONNECTING && l->state != L_DEAD)
 		(void)SSL_shutdown(l->ssl);
 	ERR_clear_error();
@@ -137,6 +182,15 @@ link_close(struct crypt *cr, struct link *l, const char *reason,
 		cr->uplink = NULL;
 		link_backoff(cr);
 	}
+}
+
+/* A code of 0 closes silently; otherwise the peer hears it if it can. */
+void
+link_close(struct crypt *cr, struct link *l, const char *reason,
+    uint16_t code)
+{
+	link_end(cr, l, reason, code, code != 0 &&
+	    (l->state == L_HELLO || l->state == L_UP));
 }
 
 void
@@ -162,29 +216,10 @@ link_reap(struct crypt *cr)
 void
 link_flush(struct crypt *cr, struct link *l)
 {
-	int	 n, err;
 	char	 why[256];
 
-	while (l->state != L_DEAD && l->woff < l->wlen) {
-		n = SSL_write(l->ssl, l->wbuf + l->woff,
-		    (int)(l->wlen - l->woff));
-		if (n > 0) {
-			l->woff += (size_t)n;
-			continue;
-		}
-		err = SSL_get_error(l->ssl, n);
-		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-			l->want_write = err == SSL_ERROR_WANT_WRITE;
-			return;
-		}
-		tls_reason(l->ssl, n, why, sizeof(why));
-		l->wlen = l->woff = 0;
+	if (link_write(l, why, sizeof(why)) == -1)
 		link_close(cr, l, why, 0);
-		return;
-	}
-	l->want_write = 0;
-	if (l->woff == l->wlen)
-		l->woff = l->wlen = 0;
 }
 
 int
@@ -452,79 +487,88 @@ link_pin_ok(const uint8_t *want, const uint8_t *got)
 	return CRYPTO_memcmp(want, got, 32) == 0;
 }
 
-/* Will this link replace an up link of the same host (a redial)? */
-static int
-link_replaces(struct crypt *cr, const struct link *l)
+/* The up link of the same host that l would replace (a redial), if any. */
+static struct link *
+link_old(struct crypt *cr, const struct link *l)
 {
 	size_t	 i;
 
-	for (i = 0; i < cr->nlinks; i++)
-		if (cr->links[i] != l && cr->links[i]->host == l->host &&
-		    cr->links[i]->state == L_UP)
-			return 1;
-	return 0;
-}
-
-/* TLS is up: decide who the peer is and whether it may stay. */
-static void
-link_established(struct crypt *cr, struct link *l)
-{
-	char		 cn[256], why[384];
-	uint8_t		 digest[32], hello[WIRE_HDR_LEN + WIRE_HELLO_FIXED +
-			    6 * WIRE_HELLO_MAX_MACS];
-	ssize_t		 n;
-	uint64_t	 supp;
-	size_t		 i;
-
-	tls_identity(l->ssl, l->subject, sizeof(l->subject), cn, sizeof(cn),
-	    l->fingerprint, sizeof(l->fingerprint), digest);
-	why[0] = '\0';
-	if (cr->conf.role == CONF_ROLE_HOST) {
-		if (cr->conf.has_pin && !link_pin_ok(cr->conf.pin, digest))
-			snprintf(why, sizeof(why), "proxy certificate does "
-			    "not match the pinned sha256");
-	} else if ((l->host = conf_host_by_cn(&cr->conf, cn)) == NULL)
-		snprintf(why, sizeof(why), "no host is configured for "
-		    "certificate CN '%s'", cn);
-	else if (l->host->has_pin && !link_pin_ok(l->host->pin, digest))
-		snprintf(why, sizeof(why), "certificate of host %s does not "
-		    "match its pinned sha256", l->host->name);
-	else if (cr->c.links_up >= cr->conf.max_links && !link_replaces(cr, l)) {
-		cr->c.refused_links++;
-		snprintf(why, sizeof(why), "max-links (%u) authenticated links "
-		    "reached", cr->conf.max_links);
-	}
-	logsafe(why);
-	if (why[0] != '\0') {
-		cr->c.peers_rejected++;
-		if (link_event_allowed(cr, &supp))
-			audit("event=peer_rejected peer=%s subject=\"%s\" "
-			    "fingerprint=%s reason=\"%s\" total=%llu "
-			    "suppressed=%llu", l->peer, l->subject,
-			    l->fingerprint, why,
-			    (unsigned long long)cr->c.peers_rejected,
-			    (unsigned long long)supp);
-		l->state = L_HELLO;	/* so the close record is sent */
-		link_close(cr, l, why, WIRE_CLOSE_UNAUTHORIZED);
-		return;
-	}
-	/* A host that redials replaces its old link at once. */
 	for (i = 0; l->host != NULL && i < cr->nlinks; i++)
 		if (cr->links[i] != l && cr->links[i]->host == l->host &&
 		    cr->links[i]->state == L_UP)
-			link_close(cr, cr->links[i], "replaced by a new link "
-			    "from the same host", WIRE_CLOSE_SHUTDOWN);
-	/*
-	 * Only an authenticated peer gets record buffers: a stream of
-	 * hostile connections must not cost 2 MiB each.
-	 */
-	if ((l->rbuf = malloc(LINK_RBUF)) == NULL ||
-	    (l->wbuf = malloc(LINK_WBUF)) == NULL) {
-		link_close(cr, l, "out of memory for link buffers", 0);
-		return;
+			return cr->links[i];
+	return NULL;
+}
+
+/* A host that redials replaces its old link at once. */
+static void
+link_replace_old(struct crypt *cr, const struct link *l)
+{
+	struct link	*old;
+
+	while ((old = link_old(cr, l)) != NULL)
+		link_close(cr, old, "replaced by a new link from the same "
+		    "host", WIRE_CLOSE_SHUTDOWN);
+}
+
+/*
+ * May this peer stay? Returns NULL if so, else why not (in why). On the
+ * proxy it also learns which host the peer is (l->host).
+ */
+static const char *
+link_authorize(struct crypt *cr, struct link *l, const char *cn,
+    const uint8_t *digest, char *why, size_t len)
+{
+	if (cr->conf.role == CONF_ROLE_HOST) {
+		if (cr->conf.has_pin && !link_pin_ok(cr->conf.pin, digest)) {
+			snprintf(why, len, "proxy certificate does not match "
+			    "the pinned sha256");
+			return why;
+		}
+		return NULL;
 	}
-	l->state = L_HELLO;
-	l->since_ms = now_ms();
+	if ((l->host = conf_host_by_cn(&cr->conf, cn)) == NULL)
+		snprintf(why, len, "no host is configured for certificate "
+		    "CN '%s'", cn);
+	else if (l->host->has_pin && !link_pin_ok(l->host->pin, digest))
+		snprintf(why, len, "certificate of host %s does not match its "
+		    "pinned sha256", l->host->name);
+	else if (cr->c.links_up >= cr->conf.max_links &&
+	    link_old(cr, l) == NULL) {
+		cr->c.refused_links++;
+		snprintf(why, len, "max-links (%u) authenticated links reached",
+		    cr->conf.max_links);
+	} else
+		return NULL;
+	return why;
+}
+
+/* Refused after its handshake: counted, audited, and told why. */
+static void
+link_reject(struct crypt *cr, struct link *l, char *why)
+{
+	uint64_t	 supp;
+
+	logsafe(why);
+	cr->c.peers_rejected++;
+	if (link_event_allowed(cr, &supp))
+		audit("event=peer_rejected peer=%s subject=\"%s\" "
+		    "fingerprint=%s reason=\"%s\" total=%llu "
+		    "suppressed=%llu", l->peer, l->subject,
+		    l->fingerprint, why,
+		    (unsigned long long)cr->c.peers_rejected,
+		    (unsigned long long)supp);
+	link_end(cr, l, why, WIRE_CLOSE_UNAUTHORIZED, 1);
+}
+
+/* Our hello: the host announces its VMs, the proxy nothing. */
+static void
+link_send_hello(struct crypt *cr, struct link *l)
+{
+	uint8_t		 hello[WIRE_HDR_LEN + WIRE_HELLO_FIXED +
+			    6 * WIRE_HELLO_MAX_MACS];
+	ssize_t		 n;
+
 	if (cr->conf.role == CONF_ROLE_HOST)
 		n = wire_encode_hello(hello, sizeof(hello), WIRE_ROLE_HOST,
 		    (const uint8_t *)cr->conf.vms, cr->conf.nvms >
@@ -538,6 +582,34 @@ link_established(struct crypt *cr, struct link *l)
 	}
 	link_queue(l, hello, (size_t)n);
 	link_flush(cr, l);
+}
+
+/* TLS is up: decide who the peer is and whether it may stay. */
+static void
+link_established(struct crypt *cr, struct link *l)
+{
+	char		 cn[256], why[384];
+	uint8_t		 digest[32];
+
+	tls_identity(l->ssl, l->subject, sizeof(l->subject), cn, sizeof(cn),
+	    l->fingerprint, sizeof(l->fingerprint), digest);
+	if (link_authorize(cr, l, cn, digest, why, sizeof(why)) != NULL) {
+		link_reject(cr, l, why);
+		return;
+	}
+	link_replace_old(cr, l);
+	/*
+	 * Only an authenticated peer gets record buffers: a stream of
+	 * hostile connections must not cost 2 MiB each.
+	 */
+	if ((l->rbuf = malloc(LINK_RBUF)) == NULL ||
+	    (l->wbuf = malloc(LINK_WBUF)) == NULL) {
+		link_close(cr, l, "out of memory for link buffers", 0);
+		return;
+	}
+	l->state = L_HELLO;
+	l->since_ms = now_ms();
+	link_send_hello(cr, l);
 }
 
 void

@@ -24,6 +24,7 @@ files_of() {
 	conf)		echo lib/conf.c ;;
 	mac)		echo lib/macset.c lib/frame.c ;;
 	ctlreq)		echo lib/ctlreq.c ;;
+	fwd)		echo lib/fwd.c ;;
 	esac
 }
 
