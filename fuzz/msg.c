@@ -196,8 +196,11 @@ ragged(uint16_t type, size_t len)
 	}
 }
 
-/* Expected verdict; *rule gets the matching rule when there is one. */
-static int
+/*
+ * Expected verdict: MSG_E_NONE or the reason, MSG_E_MAX for a type the
+ * model does not know; *rule gets the matching rule when there is one.
+ */
+static enum msg_err
 model(const struct msg_rule *rules, size_t nrules, uint32_t seen,
     const uint8_t *buf, size_t n, int hasfd, const struct msg_rule **rule)
 {
@@ -206,30 +209,30 @@ model(const struct msg_rule *rules, size_t nrules, uint32_t seen,
 
 	*rule = NULL;
 	if (n < MSG_HDR_LEN)
-		return -MSG_E_SHORT;
+		return MSG_E_SHORT;
 	memcpy(&h, buf, sizeof(h));
 	if (h.len != n - MSG_HDR_LEN)
-		return -MSG_E_TRUNC;
+		return MSG_E_TRUNC;
 	if (h.flags != 0)
-		return -MSG_E_FLAGS;
+		return MSG_E_FLAGS;
 	for (i = 0; i < nrules; i++)
 		if (rules[i].type == h.type)
 			*rule = &rules[i];
 	if (*rule == NULL)
-		return -MSG_E_TYPE;
+		return MSG_E_TYPE;
 	if (h.len < (*rule)->minlen || h.len > (*rule)->maxlen)
-		return -MSG_E_LENGTH;
+		return MSG_E_LENGTH;
 	if (!hasfd != !(*rule)->wantfd)
-		return -MSG_E_FD;
+		return MSG_E_FD;
 	if ((*rule)->once && h.type < 32 && (seen & (1u << h.type)))
-		return -MSG_E_ONCE;
+		return MSG_E_ONCE;
 	switch (payload_ok(h.type, buf + MSG_HDR_LEN, h.len)) {
 	case 0:
-		return -MSG_E_PAYLOAD;
+		return MSG_E_PAYLOAD;
 	case 1:
-		return MSG_OK;
+		return MSG_E_NONE;
 	default:
-		return -MSG_E_MAX;	/* unknown type: OK or a payload error */
+		return MSG_E_MAX;	/* unknown type: OK or a payload error */
 	}
 }
 
@@ -299,7 +302,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t		*buf;
 	size_t			 t, n, reps, i;
 	uint32_t		 before;
-	int			 hasfd, rc, want;
+	enum msg_status		 st;
+	enum msg_err		 rc, want;
+	int			 hasfd;
 
 	if (size < 1)
 		return 0;
@@ -315,19 +320,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		want = model(tabs[t].rules, *tabs[t].n, chan.seen, buf, n,
 		    hasfd, &rule);
 		memset(&m, 0xa5, sizeof(m));
-		rc = msg_decode(&chan, buf, n, hasfd, &m);
+		st = msg_decode(&chan, buf, n, hasfd, &m, &rc);
+		FUZZ_ASSERT(st == MSG_ST_OK || st == MSG_ST_VIOLATION);
+		FUZZ_ASSERT((st == MSG_ST_OK) == (rc == MSG_E_NONE));
 		/* A length that is no whole number of entries: either name. */
-		if (want == -MSG_E_PAYLOAD && rule != NULL &&
+		if (want == MSG_E_PAYLOAD && rule != NULL &&
 		    ragged(rule->type, n - MSG_HDR_LEN))
-			FUZZ_ASSERT(rc == -MSG_E_PAYLOAD ||
-			    rc == -MSG_E_LENGTH);
-		else if (want == -MSG_E_MAX)
-			FUZZ_ASSERT(rc == MSG_OK || rc == -MSG_E_PAYLOAD ||
-			    rc == -MSG_E_LENGTH);
+			FUZZ_ASSERT(rc == MSG_E_PAYLOAD ||
+			    rc == MSG_E_LENGTH);
+		else if (want == MSG_E_MAX)
+			FUZZ_ASSERT(rc == MSG_E_NONE || rc == MSG_E_PAYLOAD ||
+			    rc == MSG_E_LENGTH);
 		else
 			FUZZ_ASSERT(rc == want);
-		if (rc != MSG_OK) {
-			FUZZ_ASSERT(rc < 0 && rc > -MSG_E_MAX);
+		if (rc != MSG_E_NONE) {
+			FUZZ_ASSERT(rc > MSG_E_NONE && rc < MSG_E_MAX);
 			FUZZ_ASSERT(chan.seen == before);
 			FUZZ_ASSERT(strcmp(msg_strerror(rc),
 			    "unknown error") != 0);

@@ -274,13 +274,14 @@ void
 supervise_ctl(struct monitor *m, struct worker *w)
 {
 	struct msg	 msg;
-	int		 rv;
+	enum msg_status	 st;
+	enum msg_err	 why;
 
 	for (;;) {
-		rv = msg_recv(w->ctl, &w->chan, rxbuf, &msg);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		st = msg_recv(w->ctl, &w->chan, rxbuf, &msg, &why);
+		if (st == MSG_ST_NONE)
 			return;
-		if (rv == 1) {
+		if (st == MSG_ST_OK) {
 			if (msg.fd != -1)
 				close(msg.fd);
 			if (msg.type == MSG_READY)
@@ -291,10 +292,10 @@ supervise_ctl(struct monitor *m, struct worker *w)
 				supervise_report(m, w, &msg);
 			continue;
 		}
-		if (rv <= -2) {
+		if (st == MSG_ST_VIOLATION) {
 			audit("event=worker_violation worker=%s pid=%ld "
 			    "reason=\"%s\" action=kill", w->name, (long)w->pid,
-			    msg_strerror(-(rv + 2)));
+			    msg_strerror(why));
 			kill(w->pid, SIGKILL);
 		}
 		/* End of file, error or violation: the channel is done. */

@@ -11,7 +11,7 @@
 #include "privsep/msg.h"
 
 static const char *const msg_errs[MSG_E_MAX] = {
-	[MSG_OK] = "ok",
+	[MSG_E_NONE] = "no error",
 	[MSG_E_SHORT] = "message shorter than its header",
 	[MSG_E_TRUNC] = "message length disagrees with its header",
 	[MSG_E_TYPE] = "message type not allowed on this channel",
@@ -34,13 +34,11 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 };
 
 const char *
-msg_strerror(int err)
+msg_strerror(enum msg_err why)
 {
-	if (err < 0 && err > -MSG_E_MAX)
-		err = -err;
-	if (err < 0 || err >= MSG_E_MAX)
+	if ((unsigned)why >= MSG_E_MAX)
 		return "unknown error";
-	return msg_errs[err];
+	return msg_errs[why];
 }
 
 const char *
@@ -62,7 +60,7 @@ msg_chan_init(struct msg_chan *c, const char *name,
 }
 
 /* Frames batch: every entry has a bounded length and they tile exactly. */
-static int
+static enum msg_err
 msg_check_frames(const uint8_t *p, size_t len)
 {
 	size_t		 off = 0, n = 0;
@@ -71,19 +69,19 @@ msg_check_frames(const uint8_t *p, size_t len)
 		uint32_t l;
 
 		if (len - off < sizeof(l))
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		memcpy(&l, p + off, sizeof(l));
 		if (l < VNET_FRAME_MIN || l > VNET_FRAME_MAX ||
 		    l > len - off - sizeof(l))
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		off += sizeof(l) + l;
 		if (++n > MSG_BATCH_MAXFRAMES)
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 	}
-	return n > 0 ? MSG_OK : -MSG_E_PAYLOAD;
+	return n > 0 ? MSG_E_NONE : MSG_E_PAYLOAD;
 }
 
-static int
+static enum msg_err
 msg_check_log(const uint8_t *p, size_t len)
 {
 	struct msg_log	 ml;
@@ -91,37 +89,37 @@ msg_check_log(const uint8_t *p, size_t len)
 
 	memcpy(&ml, p, sizeof(ml));
 	if (ml.prio > LOG_DEBUG || ml.cls > LOGC_AUDIT)
-		return -MSG_E_PAYLOAD;
+		return MSG_E_PAYLOAD;
 	for (i = sizeof(ml); i < len; i++)
 		if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
-			return -MSG_E_PAYLOAD;
-	return MSG_OK;
+			return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
 }
 
-static int
+static enum msg_err
 msg_check_stats(const uint8_t *p, size_t len)
 {
 	struct msg_stat	 st;
 	size_t		 off, i;
 
 	if (len % sizeof(st) != 0)
-		return -MSG_E_LENGTH;
+		return MSG_E_LENGTH;
 	for (off = 0; off < len; off += sizeof(st)) {
 		memcpy(&st, p + off, sizeof(st));
 		if (st.name[0] == '\0')
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		for (i = 0; i < sizeof(st.name) && st.name[i] != '\0'; i++)
 			if (!((st.name[i] >= 'a' && st.name[i] <= 'z') ||
 			    (st.name[i] >= '0' && st.name[i] <= '9') ||
 			    st.name[i] == '_'))
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 		if (i == sizeof(st.name))	/* not terminated */
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		for (; i < sizeof(st.name); i++)
 			if (st.name[i] != '\0')
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 	}
-	return MSG_OK;
+	return MSG_E_NONE;
 }
 
 /* A fixed-size string field: terminated, printable, NUL-padded. */
@@ -142,7 +140,7 @@ msg_check_str(const char *f, size_t size)
 }
 
 /* u32 count, then entries of size esz: exact length, strings clean. */
-static int
+static enum msg_err
 msg_check_table(uint16_t type, const uint8_t *p, size_t len)
 {
 	struct msg_link	 lk;
@@ -151,7 +149,7 @@ msg_check_table(uint16_t type, const uint8_t *p, size_t len)
 	size_t		 off;
 
 	if ((len - 4) % esz != 0)
-		return -MSG_E_LENGTH;
+		return MSG_E_LENGTH;
 	for (off = 4; off < len; off += esz) {
 		if (type == MSG_LINKS) {
 			memcpy(&lk, p + off, esz);
@@ -160,18 +158,18 @@ msg_check_table(uint16_t type, const uint8_t *p, size_t len)
 			    msg_check_str(lk.subject, sizeof(lk.subject)) ||
 			    msg_check_str(lk.tls, sizeof(lk.tls)) ||
 			    msg_check_str(lk.cipher, sizeof(lk.cipher)))
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 		} else {
 			memcpy(&mc, p + off, esz);
 			if (msg_check_str(mc.host, sizeof(mc.host)) ||
 			    msg_check_str(mc.peer, sizeof(mc.peer)))
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 		}
 	}
-	return MSG_OK;
+	return MSG_E_NONE;
 }
 
-static int
+static enum msg_err
 msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
 {
 	struct msg_addr	 a;
@@ -190,61 +188,68 @@ msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
 		memcpy(&a, p, sizeof(a));
 		if ((a.family != AF_INET && a.family != AF_INET6) ||
 		    a.port == 0)
-			return -MSG_E_PAYLOAD;
-		return MSG_OK;
+			return MSG_E_PAYLOAD;
+		return MSG_E_NONE;
 	case MSG_CONFIG:
 	case MSG_RELOAD:
 	case MSG_PEM_CERT:
 	case MSG_PEM_KEY:
 	case MSG_PEM_CA:
 		/* Text that lib/ and OpenSSL read as bounded buffers. */
-		return memchr(p, '\0', len) == NULL ? MSG_OK : -MSG_E_PAYLOAD;
+		return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
 	default:
-		return MSG_OK;
+		return MSG_E_NONE;
 	}
 }
 
-int
-msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
-    struct msg *m)
+/* The channel's rules for one whole message; *rp gets its rule. */
+static enum msg_err
+msg_check(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
+    struct msg_hdr *h, const struct msg_rule **rp)
 {
-	struct msg_hdr		 h;
 	const struct msg_rule	*r = NULL;
 	size_t			 i;
-	int			 rv;
 
 	if (n < MSG_HDR_LEN)
-		return -MSG_E_SHORT;
-	memcpy(&h, buf, sizeof(h));
-	if (h.len != n - MSG_HDR_LEN)
-		return -MSG_E_TRUNC;
-	if (h.flags != 0)
-		return -MSG_E_FLAGS;
+		return MSG_E_SHORT;
+	memcpy(h, buf, sizeof(*h));
+	if (h->len != n - MSG_HDR_LEN)
+		return MSG_E_TRUNC;
+	if (h->flags != 0)
+		return MSG_E_FLAGS;
 	for (i = 0; i < chan->nrules; i++)
-		if (chan->rules[i].type == h.type) {
+		if (chan->rules[i].type == h->type) {
 			r = &chan->rules[i];
 			break;
 		}
 	if (r == NULL)
-		return -MSG_E_TYPE;
-	if (h.len < r->minlen || h.len > r->maxlen)
-		return -MSG_E_LENGTH;
+		return MSG_E_TYPE;
+	if (h->len < r->minlen || h->len > r->maxlen)
+		return MSG_E_LENGTH;
 	if (!!hasfd != !!r->wantfd)
-		return -MSG_E_FD;
-	if (r->once && h.type < 32) {
-		if (chan->seen & (1u << h.type))
-			return -MSG_E_ONCE;
-	}
-	rv = msg_check_payload(h.type, buf + MSG_HDR_LEN, h.len);
-	if (rv != MSG_OK)
-		return rv;
+		return MSG_E_FD;
+	if (r->once && h->type < 32 && (chan->seen & (1u << h->type)))
+		return MSG_E_ONCE;
+	*rp = r;
+	return msg_check_payload(h->type, buf + MSG_HDR_LEN, h->len);
+}
+
+enum msg_status
+msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
+    struct msg *m, enum msg_err *why)
+{
+	struct msg_hdr		 h;
+	const struct msg_rule	*r = NULL;
+
+	if ((*why = msg_check(chan, buf, n, hasfd, &h, &r)) != MSG_E_NONE)
+		return MSG_ST_VIOLATION;
 	if (r->once && h.type < 32)
 		chan->seen |= 1u << h.type;
 	m->type = h.type;
 	m->payload = buf + MSG_HDR_LEN;
 	m->len = h.len;
 	m->fd = -1;
-	return MSG_OK;
+	return MSG_ST_OK;
 }
 
 void
@@ -373,33 +378,16 @@ msg_send_log(int fd, int prio, int cls, const char *text)
 	return msg_send(fd, MSG_LOG, buf, sizeof(ml) + tl);
 }
 
-int
-msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m)
+/* Take the descriptors that came with a message: keep one, close more. */
+static int
+msg_take_fds(struct msghdr *mh, int *nfds)
 {
-	struct iovec	 iov = { .iov_base = buf, .iov_len = MSG_MAX };
-	struct msghdr	 mh;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
 	struct cmsghdr	*c;
-	ssize_t		 n;
-	int		 rfd = -1, nfds = 0, rv;
+	size_t		 k, cnt;
+	int		 rfd = -1, f;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		size_t	 k, cnt;
-		int	 f;
-
+	*nfds = 0;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -409,25 +397,49 @@ msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m)
 				rfd = f;
 			else
 				close(f);
-			nfds++;
+			(*nfds)++;
 		}
 	}
+	return rfd;
+}
+
+enum msg_status
+msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m,
+    enum msg_err *why)
+{
+	struct iovec	 iov = { .iov_base = buf, .iov_len = MSG_MAX };
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	ssize_t		 n;
+	int		 rfd, nfds;
+
+	*why = MSG_E_NONE;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN ? MSG_ST_NONE : MSG_ST_SYSERR;
+	rfd = msg_take_fds(&mh, &nfds);
 	if (n == 0 && nfds == 0)
-		return 0;
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1) {
-		if (rfd != -1)
-			close(rfd);
-		return -2 - ((mh.msg_flags & MSG_TRUNC) ? MSG_E_LENGTH :
-		    MSG_E_FD);
+		return MSG_ST_EOF;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1)
+		*why = (mh.msg_flags & MSG_TRUNC) ? MSG_E_LENGTH : MSG_E_FD;
+	else if (msg_decode(chan, buf, (size_t)n, rfd != -1, m, why) ==
+	    MSG_ST_OK) {
+		m->fd = rfd;
+		return MSG_ST_OK;
 	}
-	rv = msg_decode(chan, buf, (size_t)n, rfd != -1, m);
-	if (rv != MSG_OK) {
-		if (rfd != -1)
-			close(rfd);
-		return -2 + rv;
-	}
-	m->fd = rfd;
-	return 1;
+	if (rfd != -1)
+		close(rfd);
+	return MSG_ST_VIOLATION;
 }
 
 int

@@ -141,8 +141,22 @@ struct msg_chan {
 	uint32_t		 seen;		/* bitmap of once types seen */
 };
 
+/*
+ * What a receive or a decode comes to. A violation's reason (enum
+ * msg_err) goes to the caller's out-parameter; the status alone says
+ * what to do next.
+ */
+enum msg_status {
+	MSG_ST_OK = 0,		/* a message, in *m */
+	MSG_ST_NONE,		/* nothing waiting now (socket or ring empty) */
+	MSG_ST_EOF,		/* the sender closed the channel */
+	MSG_ST_SYSERR,		/* a system error, errno says which */
+	MSG_ST_VIOLATION	/* the message broke the channel's rules */
+};
+
+/* Why a message broke its channel's rules. */
 enum msg_err {
-	MSG_OK = 0,
+	MSG_E_NONE = 0,
 	MSG_E_SHORT,		/* shorter than the header */
 	MSG_E_TRUNC,		/* header length disagrees with bytes read */
 	MSG_E_TYPE,		/* type not in this channel's table */
@@ -175,12 +189,13 @@ extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
 
 /*
  * Pure decoder: validate buf[0..n) (one whole message) against chan.
- * hasfd says whether a descriptor arrived with it. On success fills
- * *m (payload points into buf; m->fd is set by the caller).
+ * hasfd says whether a descriptor arrived with it. MSG_ST_OK with *m
+ * filled (payload points into buf; m->fd is set by the caller), or
+ * MSG_ST_VIOLATION with the reason in *why.
  */
-int	 msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n,
-	    int hasfd, struct msg *m);
-const char *msg_strerror(int err);
+enum msg_status msg_decode(struct msg_chan *chan, const uint8_t *buf,
+	    size_t n, int hasfd, struct msg *m, enum msg_err *why);
+const char *msg_strerror(enum msg_err why);
 const char *msg_type_name(uint16_t type);
 
 /* Batches: walk a validated MSG_FRAMES payload. */
@@ -206,12 +221,13 @@ int	 msg_send_fd(int fd, uint16_t type, const void *payload, size_t len,
 	    int sendfd);
 int	 msg_send_log(int fd, int prio, int cls, const char *text);
 /*
- * Receive one message into buf (MSG_MAX bytes) and decode it against
- * chan. Returns 1 with *m filled, 0 on end of file, -1 on a system
- * error (errno), or -2 - enum msg_err for a message that broke the
- * channel's rules (the sender is to be treated as hostile).
+ * Receive one message into buf (MSG_MAX bytes) without waiting and
+ * decode it against chan: MSG_ST_OK with *m filled, MSG_ST_NONE,
+ * MSG_ST_EOF, MSG_ST_SYSERR (errno), or MSG_ST_VIOLATION with the
+ * reason in *why (the sender is to be treated as hostile).
  */
-int	 msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m);
+enum msg_status msg_recv(int fd, struct msg_chan *chan, uint8_t *buf,
+	    struct msg *m, enum msg_err *why);
 /* Make a SOCK_SEQPACKET pair with large buffers, close-on-exec. */
 int	 msg_socketpair(int sv[2]);
 

@@ -28,17 +28,19 @@ int
 worker_data_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bell,
     uint8_t *buf, struct msg *m)
 {
-	int	 rv;
+	enum msg_err	 why;
 
-	rv = ring_recv(r, chan, bell, buf, m);
-	if (rv == 0)
+	switch (ring_recv(r, chan, bell, buf, m, &why)) {
+	case MSG_ST_OK:
+		return 1;
+	case MSG_ST_NONE:
 		return 0;
-	if (rv == -1)
-		fatal("event=error what=data_channel");
-	if (rv <= -2)
+	case MSG_ST_VIOLATION:
 		fatalx("event=error what=data_channel reason=\"%s\"",
-		    msg_strerror(-(rv + 2)));
-	return 1;
+		    msg_strerror(why));
+	default:
+		fatal("event=error what=data_channel");
+	}
 }
 
 int
@@ -100,7 +102,8 @@ worker_setup(struct msg_chan *chan, struct conf *c,
 	struct conf_error	 err;
 	struct pollfd		 pfd = { .fd = FD_MONITOR, .events = POLLIN };
 	struct msg		 m;
-	int			 rv, haveconf = 0;
+	enum msg_err		 why;
+	int			 haveconf = 0;
 
 	for (;;) {
 		if (worker_quit)
@@ -110,15 +113,18 @@ worker_setup(struct msg_chan *chan, struct conf *c,
 				continue;
 			fatal("setup: poll");
 		}
-		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		switch (msg_recv(FD_MONITOR, chan, ctlbuf, &m, &why)) {
+		case MSG_ST_OK:
+			break;
+		case MSG_ST_NONE:
 			continue;
-		if (rv == 0)
+		case MSG_ST_EOF:
 			exit(0);
-		if (rv == -1)
+		case MSG_ST_VIOLATION:
+			fatalx("setup: %s", msg_strerror(why));
+		default:
 			fatal("setup: receive");
-		if (rv <= -2)
-			fatalx("setup: %s", msg_strerror(-(rv + 2)));
+		}
 		if (m.type == MSG_GO)
 			break;
 		if (m.type == MSG_CONFIG) {
@@ -163,16 +169,19 @@ int
 worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
 {
 	struct msg	 m;
-	int		 rv;
+	enum msg_err	 why;
 
 	for (;;) {
-		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		switch (msg_recv(FD_MONITOR, chan, ctlbuf, &m, &why)) {
+		case MSG_ST_OK:
+			break;
+		case MSG_ST_NONE:
 			return 0;
-		if (rv == 0 || rv == -1)
+		case MSG_ST_VIOLATION:
+			fatalx("control: %s", msg_strerror(why));
+		default:
 			return -1;
-		if (rv <= -2)
-			fatalx("control: %s", msg_strerror(-(rv + 2)));
+		}
 		if (m.fd != -1)
 			close(m.fd);
 		if (m.type == MSG_STATS_REQ) {

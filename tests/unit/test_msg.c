@@ -32,6 +32,20 @@ mk(uint16_t type, uint16_t flags, uint32_t hdrlen, const void *p, size_t plen)
 	return sizeof(h) + plen;
 }
 
+/* msg_decode()'s verdict: MSG_E_NONE for a message, else the reason. */
+static enum msg_err
+decode(struct msg_chan *c, const uint8_t *b, size_t n, int hasfd,
+    struct msg *m)
+{
+	enum msg_err	 why = MSG_E_MAX;
+	enum msg_status	 st;
+
+	st = msg_decode(c, b, n, hasfd, m, &why);
+	assert_true(st == MSG_ST_OK || st == MSG_ST_VIOLATION);
+	assert_int_equal(st == MSG_ST_OK, why == MSG_E_NONE);
+	return why;
+}
+
 static void
 chan_worker(struct msg_chan *c)
 {
@@ -50,14 +64,14 @@ test_ready_exact(void **state)
 	(void)state;
 	chan_worker(&c);
 	n = mk(MSG_READY, 0, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	assert_int_equal(m.type, MSG_READY);
 	/* once only */
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_ONCE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_ONCE);
 	/* a fixed-size (empty) payload must be exactly that size */
 	chan_worker(&c);
 	n = mk(MSG_READY, 0, 1, &extra, 1);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
 }
 
 static void
@@ -69,21 +83,21 @@ test_header_rules(void **state)
 
 	(void)state;
 	chan_worker(&c);
-	assert_int_equal(msg_decode(&c, buf, 3, 0, &m), -MSG_E_SHORT);
+	assert_int_equal(decode(&c, buf, 3, 0, &m), MSG_E_SHORT);
 	n = mk(MSG_READY, 0, 5, NULL, 0);	/* claims 5, carries 0 */
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TRUNC);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TRUNC);
 	n = mk(MSG_READY, 1, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_FLAGS);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_FLAGS);
 	/* a worker may not send what only the monitor sends */
 	n = mk(MSG_CONFIG, 0, 4, "role", 4);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 	n = mk(MSG_FRAMES, 0, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 	n = mk(9999, 0, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 	/* descriptors only where the table says */
 	n = mk(MSG_READY, 0, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 1, &m), -MSG_E_FD);
+	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_FD);
 }
 
 /* A reason put inside a quoted audit field cannot end it or break the line. */
@@ -108,17 +122,17 @@ test_log_payload(void **state)
 	(void)state;
 	chan_worker(&c);
 	n = mk(MSG_LOG, 0, 4, p, 4);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	assert_int_equal(m.len, 4);
 	p[3] = '\n';		/* one record, one line */
 	n = mk(MSG_LOG, 0, 4, p, 4);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	p[3] = 'v';
 	p[1] = 7;		/* no such class */
 	n = mk(MSG_LOG, 0, 4, p, 4);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	n = mk(MSG_LOG, 0, 2, p, 2);	/* no text */
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
 }
 
 static void
@@ -136,15 +150,15 @@ test_stats_payload(void **state)
 	st[0].value = 7;
 	strcpy(st[1].name, "drop_x");
 	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	strcpy(st[1].name, "Bad Name");
 	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	memset(st[1].name, 'a', sizeof(st[1].name));	/* unterminated */
 	n = mk(MSG_STATS, 0, sizeof(st), st, sizeof(st));
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	n = mk(MSG_STATS, 0, sizeof(st) - 1, st, sizeof(st) - 1);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_LENGTH);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
 }
 
 static void
@@ -161,20 +175,20 @@ test_crypt_table(void **state)
 	a.family = AF_INET;
 	a.port = 4789;
 	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	a.family = AF_UNIX;
 	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
 	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_FD);
-	assert_int_equal(msg_decode(&c, buf, n, 1, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_FD);
+	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_NONE);
 	n = mk(MSG_PEM_KEY, 0, 3, "a\0b", 3);	/* NUL inside text */
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	/* capture's table has no key material at all */
 	msg_chan_init(&c, "t", msg_tab_capture_ctl, msg_tab_capture_ctl_n);
 	n = mk(MSG_PEM_KEY, 0, 3, "abc", 3);
-	assert_int_equal(msg_decode(&c, buf, n, 0, &m), -MSG_E_TYPE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 }
 
 static void
@@ -198,7 +212,7 @@ test_batch(void **state)
 	assert_int_equal(batch_add(&b, f1, 3), 0);	/* below minimum */
 	assert_int_equal(batch_finish(&b), b.len);
 	msg_chan_init(&c, "t", msg_tab_frames, msg_tab_frames_n);
-	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), MSG_OK);
+	assert_int_equal(decode(&c, buf, b.len, 0, &m), MSG_E_NONE);
 	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 1);
 	assert_int_equal(len, sizeof(f1));
 	assert_memory_equal(f, f1, sizeof(f1));
@@ -210,11 +224,11 @@ test_batch(void **state)
 	/* an entry claiming more than is there */
 	bad = 5000;
 	memcpy(buf + MSG_HDR_LEN, &bad, sizeof(bad));
-	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, b.len, 0, &m), MSG_E_PAYLOAD);
 	/* an entry below the minimum frame size */
 	bad = 4;
 	memcpy(buf + MSG_HDR_LEN, &bad, sizeof(bad));
-	assert_int_equal(msg_decode(&c, buf, b.len, 0, &m), -MSG_E_PAYLOAD);
+	assert_int_equal(decode(&c, buf, b.len, 0, &m), MSG_E_PAYLOAD);
 
 	/* a batch fills up, then refuses */
 	batch_reset(&b);
@@ -234,6 +248,7 @@ test_socketpair(void **state)
 {
 	struct msg_chan	 c;
 	struct msg	 m;
+	enum msg_err	 why;
 	int		 sv[2], pfd[2];
 	uint8_t		 p[3] = { LOG_INFO, LOGC_OPS, 'x' };
 
@@ -242,26 +257,31 @@ test_socketpair(void **state)
 	assert_int_equal(pipe(pfd), 0);
 	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
 	assert_int_equal(msg_send_fd(sv[0], MSG_LISTEN_FD, NULL, 0, pfd[0]), 0);
-	assert_int_equal(msg_recv(sv[1], &c, rx, &m), 1);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why), MSG_ST_OK);
 	assert_int_equal(m.type, MSG_LISTEN_FD);
 	assert_true(m.fd >= 0);
 	assert_int_equal(fcntl(m.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	close(m.fd);
 	/* a descriptor where none belongs is refused and not leaked */
 	assert_int_equal(msg_send_fd(sv[0], MSG_GO, NULL, 0, pfd[0]), 0);
-	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -2 - MSG_E_FD);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_FD);
 	/* wrong type for the channel */
 	assert_int_equal(msg_send(sv[0], MSG_LOG, p, sizeof(p)), 0);
-	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -2 - MSG_E_TYPE);
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TYPE);
 	/* nothing left: EAGAIN, not a hang */
-	assert_int_equal(msg_recv(sv[1], &c, rx, &m), -1);
+	errno = 0;
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why), MSG_ST_NONE);
 	assert_int_equal(errno, EAGAIN);
 	/* over the hard maximum is refused by the sender */
 	assert_int_equal(msg_send(sv[0], MSG_CONFIG, rx, MSG_MAX_PAYLOAD + 1),
 	    -1);
 	assert_int_equal(errno, EMSGSIZE);
 	close(sv[0]);
-	assert_int_equal(msg_recv(sv[1], &c, rx, &m), 0);	/* EOF */
+	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why), MSG_ST_EOF);
 	close(sv[1]);
 	close(pfd[0]);
 	close(pfd[1]);

@@ -216,6 +216,7 @@ needs_common(struct opened *o)
 {
 	struct msg_chan	 c;
 	struct msg	 m;
+	enum msg_err	 why;
 	struct pollfd	 pfd = { .fd = o->chan[1], .events = POLLIN };
 	struct timespec	 ts;
 	void		*p, *big;
@@ -224,8 +225,8 @@ needs_common(struct opened *o)
 	    msg_tab_monitor_from_worker_n);
 	if (msg_send(o->chan[0], MSG_READY, NULL, 0) == -1)
 		return 10;
-	if (poll(&pfd, 1, 1000) != 1 || msg_recv(o->chan[1], &c, rxbuf, &m)
-	    != 1 || m.type != MSG_READY)
+	if (poll(&pfd, 1, 1000) != 1 || msg_recv(o->chan[1], &c, rxbuf, &m,
+	    &why) != MSG_ST_OK || m.type != MSG_READY)
 		return 11;
 	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
