@@ -161,15 +161,12 @@ capture_kstats(struct capture *c)
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl;
 	struct pollfd	 pfd[2];
 	struct drop_req	 dr;
 	int		 n;
 
 	worker_init(argc, argv, "capture");
-	msg_chan_init(&ctl, "monitor", msg_tab_capture_ctl,
-	    msg_tab_capture_ctl_n);
-	worker_setup(&ctl, &cap.conf, NULL, NULL);
+	worker_setup(&worker_ctl_table, &cap.conf, &cap);
 	if (served_build(&cap.conf, &cap.served) == -1)
 		fatal("served");
 	if (ring_attach(&cap.ring, FD_RING_CAPTURE, FD_DATA_A, 1) == -1)
@@ -198,8 +195,8 @@ main(int argc, char *argv[])
 		}
 		if (pfd[0].revents) {
 			capture_kstats(&cap);
-			if (worker_ctl(&ctl, capture_stats, sizeof(capture_stats)
-			    / sizeof(capture_stats[0])) == -1)
+			if (worker_ctl(capture_stats, sizeof(capture_stats) /
+			    sizeof(capture_stats[0])) == -1)
 				break;
 		}
 		/* Take what is there now; never wait for a batch to fill. */

@@ -34,39 +34,58 @@ static const struct worker_stat crypt_stats[] = {
 };
 #undef S
 
+/* The key material, loaded from memory before the drop. */
 static void
-crypt_setup_msg(const struct msg *m, void *arg)
+crypt_on_pem(struct msg *m, void *arg)
 {
 	struct crypt	*c = arg;
-	int		 i = -1;
+	int		 i;
 
-	switch (m->type) {
-	case MSG_PEM_CERT: i = 0; break;
-	case MSG_PEM_KEY: i = 1; break;
-	case MSG_PEM_CA: i = 2; break;
-	case MSG_LISTEN_FD:
-		c->listen_fd = m->fd;
-		return;
-	case MSG_CONNECT_ADDR:
-		memcpy(&c->connect, m->payload, sizeof(c->connect));
-		c->have_connect = 1;
-		return;
-	default:
-		return;
-	}
+	i = m->type == MSG_PEM_CERT ? 0 : m->type == MSG_PEM_KEY ? 1 : 2;
 	if ((c->pem[i] = malloc(m->len)) == NULL)
 		fatal("setup");
 	memcpy(c->pem[i], m->payload, m->len);
 	c->pem_len[i] = m->len;
 }
 
-/* What the monitor sends while we run, other than stats requests. */
 static void
-crypt_ctl(const struct msg *m, void *arg)
+crypt_on_listen(struct msg *m, void *arg)
 {
-	if (m->type == MSG_RELOAD)
-		crypt_reload(arg, (const char *)m->payload, m->len);
+	struct crypt	*c = arg;
+
+	c->listen_fd = m->fd;
+	m->fd = -1;
 }
+
+static void
+crypt_on_connect(struct msg *m, void *arg)
+{
+	struct crypt	*c = arg;
+
+	memcpy(&c->connect, m->payload, sizeof(c->connect));
+	c->have_connect = 1;
+}
+
+static void
+crypt_on_reload(struct msg *m, void *arg)
+{
+	/* Before we run, nothing is built yet that a reload could change. */
+	if (!worker_running())
+		return;
+	crypt_reload(arg, (const char *)m->payload, m->len);
+}
+
+/* What crypt takes from the monitor besides what every worker takes. */
+static const struct msg_rule crypt_ctl_rows[] = {
+	{ MSG_PEM_CERT,		crypt_on_pem },
+	{ MSG_PEM_KEY,		crypt_on_pem },
+	{ MSG_PEM_CA,		crypt_on_pem },
+	{ MSG_LISTEN_FD,	crypt_on_listen },
+	{ MSG_CONNECT_ADDR,	crypt_on_connect },
+	{ MSG_RELOAD,		crypt_on_reload },
+};
+static const struct msg_table crypt_ctl =
+    MSG_TABLE(crypt_ctl_rows, &worker_ctl_table);
 
 static void
 crypt_data(struct msg_chan *chan, struct msg_chan *bell)
@@ -148,7 +167,7 @@ crypt_pollset(void)
 }
 
 static void
-crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
+crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 {
 	nfds_t	 n, i;
 	size_t	 k;
@@ -166,7 +185,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
 			fatal("poll");
 		}
 		if (pfd[0].revents) {
-			if (worker_ctl(ctl, crypt_stats, sizeof(crypt_stats) /
+			if (worker_ctl(crypt_stats, sizeof(crypt_stats) /
 			    sizeof(crypt_stats[0])) == -1)
 				return;
 			if (worker_stats_requested()) {
@@ -200,7 +219,7 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data, bell;
+	struct msg_chan	 data, bell;
 	struct drop_req	 dr;
 	size_t		 i;
 
@@ -213,10 +232,9 @@ main(int argc, char *argv[])
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	cr.listen_fd = -1;
 	cr.redial_ms = RECONNECT_MIN_MS;
-	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
-	msg_chan_init(&data, "capture", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "capture", msg_tab_wake, msg_tab_wake_n);
-	worker_setup(&ctl, &cr.conf, crypt_setup_msg, &cr);
+	msg_chan_init(&data, "capture", &msg_tab_frames);
+	msg_chan_init(&bell, "capture", &msg_tab_wake);
+	worker_setup(&crypt_ctl, &cr.conf, &cr);
 	if (cr.pem[0] == NULL || cr.pem[1] == NULL || cr.pem[2] == NULL)
 		fatalx("setup: key material missing");
 	if (cr.conf.role == CONF_ROLE_PROXY && cr.listen_fd == -1)
@@ -246,9 +264,8 @@ main(int argc, char *argv[])
 	dr.sandbox = SANDBOX_CRYPT;
 	privsep_drop(&dr);
 	worker_ready();
-	worker_ctl_handler(crypt_ctl, &cr);
 
-	crypt_loop(&ctl, &data, &bell);
+	crypt_loop(&data, &bell);
 
 	for (i = 0; i < cr.nlinks; i++)
 		link_close(&cr, cr.links[i], "shutdown", WIRE_CLOSE_SHUTDOWN);

@@ -51,8 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(raw + RING_HDR_LEN, data + 4, n);
 	memcpy(raw, &tail, 4);
 	FUZZ_ASSERT(ring_attach(&r, dup(memfd), sv[1], 0) == 0);
-	msg_chan_init(&chan, "fuzz", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "fuzz", msg_tab_wake, msg_tab_wake_n);
+	msg_chan_init(&chan, "fuzz", &msg_tab_frames);
+	msg_chan_init(&bell, "fuzz", &msg_tab_wake);
 	for (k = 0; k < 64; k++) {
 		st = ring_recv(&r, &chan, &bell, buf, &m, &why);
 		if (st != MSG_ST_OK) {

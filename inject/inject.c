@@ -241,16 +241,14 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data, bell;
+	struct msg_chan	 data, bell;
 	struct pollfd	 pfd[2];
 	struct drop_req	 dr;
 
 	worker_init(argc, argv, "inject");
-	msg_chan_init(&ctl, "monitor", msg_tab_inject_ctl,
-	    msg_tab_inject_ctl_n);
-	msg_chan_init(&data, "crypt", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "crypt", msg_tab_wake, msg_tab_wake_n);
-	worker_setup(&ctl, &inj.conf, NULL, NULL);
+	msg_chan_init(&data, "crypt", &msg_tab_frames);
+	msg_chan_init(&bell, "crypt", &msg_tab_wake);
+	worker_setup(&worker_ctl_table, &inj.conf, &inj);
 	if (ring_attach(&inj.ring, FD_RING_INJECT, FD_DATA_A, 0) == -1)
 		fatal("setup: data ring");
 	ratelim_init(&inj.rl, 5, 1000);
@@ -275,7 +273,7 @@ main(int argc, char *argv[])
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents && worker_ctl(&ctl, inject_stats,
+		if (pfd[0].revents && worker_ctl(inject_stats,
 		    sizeof(inject_stats) / sizeof(inject_stats[0])) == -1)
 			break;
 		if (pfd[1].revents || ring_pending(&inj.ring))

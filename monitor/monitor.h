@@ -11,7 +11,10 @@
 
 enum worker_id { W_CAPTURE, W_CRYPT, W_INJECT, W_COUNT };
 
+struct monitor;
+
 struct worker {
+	struct monitor	*mon;		/* the monitor it belongs to */
 	const char	*name;		/* "capture" */
 	const char	*exe;		/* "vnet-capture" */
 	const unsigned	*caps;		/* capabilities it starts with */
@@ -65,7 +68,7 @@ struct monitor {
 void	 supervise_init(struct monitor *);
 int	 supervise_start(struct monitor *, struct worker *);
 void	 supervise_reap(struct monitor *);
-void	 supervise_ctl(struct monitor *, struct worker *);
+void	 supervise_ctl(struct worker *);
 void	 supervise_due(struct monitor *, int *timeout_ms);
 void	 supervise_stats(struct monitor *);
 void	 supervise_stop(struct monitor *);

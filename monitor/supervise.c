@@ -22,6 +22,8 @@
 #define STABLE_SECS	10	/* a worker up this long resets its backoff */
 
 static uint8_t	 rxbuf[MSG_MAX];
+/* What the monitor takes from each worker (below, with the handlers). */
+static const struct msg_table from_worker, from_crypt;
 /* restart-max-delay: how far a crash loop's restart delay may grow. */
 static unsigned	 backoff_max_ms = CONF_RESTART_MAX_DELAY_DEFAULT;
 
@@ -58,6 +60,7 @@ supervise_init(struct monitor *m)
 		struct worker *w = &m->w[i];
 
 		memset(w, 0, sizeof(*w));
+		w->mon = m;
 		w->name = spec[i].name;
 		w->exe = spec[i].exe;
 		w->caps = privsep_worker_caps(spec[i].role, &w->ncaps);
@@ -122,12 +125,8 @@ supervise_start(struct monitor *m, struct worker *w)
 	}
 	w->ctl = sv[0];
 	w->ready = 0;
-	if (w == &m->w[W_CRYPT])
-		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_crypt,
-		    msg_tab_monitor_from_crypt_n);
-	else
-		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_worker,
-		    msg_tab_monitor_from_worker_n);
+	msg_chan_init(&w->chan, w->name, w == &m->w[W_CRYPT] ? &from_crypt :
+	    &from_worker);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	audit("event=worker_start worker=%s pid=%ld restarts=%u", w->name,
 	    (long)w->pid, w->restarts);
@@ -248,30 +247,75 @@ supervise_log_macs(const struct report *r)
 }
 
 static void
-supervise_report(struct monitor *m, struct worker *w, const struct msg *msg)
+supervise_on_ready(struct msg *msg, void *ctx)
 {
-	struct report	*r = msg->type == MSG_LINKS ? &m->links : &m->macs;
+	(void)msg;
+	supervise_ready(ctx);
+}
 
-	if (msg->type == MSG_STATS) {
-		supervise_keep(&w->stats, &w->statslen, msg);
-		w->stats_gen++;
-		if (w->log_next) {
-			supervise_log_one(w);
-			if (w != &m->w[W_CRYPT])
-				w->log_next = 0;
-		}
-		return;
+static void
+supervise_on_log(struct msg *msg, void *ctx)
+{
+	supervise_log(ctx, msg);
+}
+
+static void
+supervise_on_stats(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+
+	supervise_keep(&w->stats, &w->statslen, msg);
+	w->stats_gen++;
+	if (w->log_next) {
+		supervise_log_one(w);
+		if (w != &w->mon->w[W_CRYPT])
+			w->log_next = 0;
 	}
+}
+
+static void
+supervise_on_links(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+	struct report	*r = &w->mon->links;
+
 	supervise_keep(&r->buf, &r->len, msg);
 	r->gen++;
-	if (msg->type == MSG_MACS && w->log_next) {
+}
+
+static void
+supervise_on_macs(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+	struct report	*r = &w->mon->macs;
+
+	supervise_keep(&r->buf, &r->len, msg);
+	r->gen++;
+	if (w->log_next) {
 		supervise_log_macs(r);
 		w->log_next = 0;
 	}
 }
 
+/* What the monitor takes from any worker, and what it does with it. */
+static const struct msg_rule from_worker_rows[] = {
+	{ MSG_READY,	supervise_on_ready },
+	{ MSG_LOG,	supervise_on_log },
+	{ MSG_STATS,	supervise_on_stats },
+};
+static const struct msg_table from_worker =
+    MSG_TABLE(from_worker_rows, NULL);
+
+/* crypt alone also reports its links and forwarding table. */
+static const struct msg_rule from_crypt_rows[] = {
+	{ MSG_LINKS,	supervise_on_links },
+	{ MSG_MACS,	supervise_on_macs },
+};
+static const struct msg_table from_crypt =
+    MSG_TABLE(from_crypt_rows, &from_worker);
+
 void
-supervise_ctl(struct monitor *m, struct worker *w)
+supervise_ctl(struct worker *w)
 {
 	struct msg	 msg;
 	enum msg_status	 st;
@@ -282,14 +326,7 @@ supervise_ctl(struct monitor *m, struct worker *w)
 		if (st == MSG_ST_NONE)
 			return;
 		if (st == MSG_ST_OK) {
-			if (msg.fd != -1)
-				close(msg.fd);
-			if (msg.type == MSG_READY)
-				supervise_ready(w);
-			else if (msg.type == MSG_LOG)
-				supervise_log(w, &msg);
-			else
-				supervise_report(m, w, &msg);
+			msg_dispatch(&msg, w);
 			continue;
 		}
 		if (st == MSG_ST_VIOLATION) {
@@ -423,7 +460,7 @@ supervise_stop(struct monitor *m)
 		/* Their last words (crypt's link_down records) still count. */
 		for (i = 0; i < W_COUNT; i++)
 			if (m->w[i].ctl != -1)
-				supervise_ctl(m, &m->w[i]);
+				supervise_ctl(&m->w[i]);
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 			struct worker *w = supervise_find(m, pid);
 

@@ -172,7 +172,7 @@ monitor_loop(struct monitor *m, int sfd)
 			return;
 		for (i = 1; i < nw; i++)
 			if (pfd[i].revents && who[i]->ctl == pfd[i].fd)
-				supervise_ctl(m, who[i]);
+				supervise_ctl(who[i]);
 		for (; i < n; i++)
 			if (pfd[i].revents)
 				control_io(m, pfd[i].fd, pfd[i].revents);

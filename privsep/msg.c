@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conf.h"
 #include "privsep/log.h"
 #include "privsep/msg.h"
 
@@ -22,17 +23,6 @@ static const char *const msg_errs[MSG_E_MAX] = {
 	[MSG_E_PAYLOAD] = "malformed payload",
 };
 
-static const char *const msg_names[MSG_TYPE_MAX] = {
-	[MSG_NONE] = "none", [MSG_CONFIG] = "config",
-	[MSG_PEM_CERT] = "pem_cert", [MSG_PEM_KEY] = "pem_key",
-	[MSG_PEM_CA] = "pem_ca", [MSG_LISTEN_FD] = "listen_fd",
-	[MSG_CONNECT_ADDR] = "connect_addr", [MSG_GO] = "go",
-	[MSG_STATS_REQ] = "stats_req", [MSG_RELOAD] = "reload",
-	[MSG_READY] = "ready",
-	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_LINKS] = "links",
-	[MSG_MACS] = "macs", [MSG_FRAMES] = "frames", [MSG_WAKE] = "wake",
-};
-
 const char *
 msg_strerror(enum msg_err why)
 {
@@ -41,21 +31,12 @@ msg_strerror(enum msg_err why)
 	return msg_errs[why];
 }
 
-const char *
-msg_type_name(uint16_t type)
-{
-	if (type >= MSG_TYPE_MAX)
-		return "unknown";
-	return msg_names[type];
-}
-
 void
 msg_chan_init(struct msg_chan *c, const char *name,
-    const struct msg_rule *rules, size_t nrules)
+    const struct msg_table *tab)
 {
 	c->name = name;
-	c->rules = rules;
-	c->nrules = nrules;
+	c->tab = tab;
 	c->seen = 0;
 }
 
@@ -139,67 +120,140 @@ msg_check_str(const char *f, size_t size)
 	return 0;
 }
 
-/* u32 count, then entries of size esz: exact length, strings clean. */
+/* u32 count, then whole entries of esz bytes each. */
 static enum msg_err
-msg_check_table(uint16_t type, const uint8_t *p, size_t len)
+msg_check_count(size_t len, size_t esz)
+{
+	return (len - 4) % esz != 0 ? MSG_E_LENGTH : MSG_E_NONE;
+}
+
+static enum msg_err
+msg_check_links(const uint8_t *p, size_t len)
 {
 	struct msg_link	 lk;
-	struct msg_mac	 mc;
-	size_t		 esz = type == MSG_LINKS ? sizeof(lk) : sizeof(mc);
 	size_t		 off;
 
-	if ((len - 4) % esz != 0)
+	if (msg_check_count(len, sizeof(lk)) != MSG_E_NONE)
 		return MSG_E_LENGTH;
-	for (off = 4; off < len; off += esz) {
-		if (type == MSG_LINKS) {
-			memcpy(&lk, p + off, esz);
-			if (msg_check_str(lk.peer, sizeof(lk.peer)) ||
-			    msg_check_str(lk.host, sizeof(lk.host)) ||
-			    msg_check_str(lk.subject, sizeof(lk.subject)) ||
-			    msg_check_str(lk.tls, sizeof(lk.tls)) ||
-			    msg_check_str(lk.cipher, sizeof(lk.cipher)))
-				return MSG_E_PAYLOAD;
-		} else {
-			memcpy(&mc, p + off, esz);
-			if (msg_check_str(mc.host, sizeof(mc.host)) ||
-			    msg_check_str(mc.peer, sizeof(mc.peer)))
-				return MSG_E_PAYLOAD;
-		}
+	for (off = 4; off < len; off += sizeof(lk)) {
+		memcpy(&lk, p + off, sizeof(lk));
+		if (msg_check_str(lk.peer, sizeof(lk.peer)) ||
+		    msg_check_str(lk.host, sizeof(lk.host)) ||
+		    msg_check_str(lk.subject, sizeof(lk.subject)) ||
+		    msg_check_str(lk.tls, sizeof(lk.tls)) ||
+		    msg_check_str(lk.cipher, sizeof(lk.cipher)))
+			return MSG_E_PAYLOAD;
 	}
 	return MSG_E_NONE;
 }
 
 static enum msg_err
-msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
+msg_check_macs(const uint8_t *p, size_t len)
+{
+	struct msg_mac	 mc;
+	size_t		 off;
+
+	if (msg_check_count(len, sizeof(mc)) != MSG_E_NONE)
+		return MSG_E_LENGTH;
+	for (off = 4; off < len; off += sizeof(mc)) {
+		memcpy(&mc, p + off, sizeof(mc));
+		if (msg_check_str(mc.host, sizeof(mc.host)) ||
+		    msg_check_str(mc.peer, sizeof(mc.peer)))
+			return MSG_E_PAYLOAD;
+	}
+	return MSG_E_NONE;
+}
+
+static enum msg_err
+msg_check_addr(const uint8_t *p, size_t len)
 {
 	struct msg_addr	 a;
 
-	switch (type) {
-	case MSG_FRAMES:
-		return msg_check_frames(p, len);
-	case MSG_LOG:
-		return msg_check_log(p, len);
-	case MSG_STATS:
-		return msg_check_stats(p, len);
-	case MSG_LINKS:
-	case MSG_MACS:
-		return msg_check_table(type, p, len);
-	case MSG_CONNECT_ADDR:
-		memcpy(&a, p, sizeof(a));
-		if ((a.family != AF_INET && a.family != AF_INET6) ||
-		    a.port == 0)
-			return MSG_E_PAYLOAD;
-		return MSG_E_NONE;
-	case MSG_CONFIG:
-	case MSG_RELOAD:
-	case MSG_PEM_CERT:
-	case MSG_PEM_KEY:
-	case MSG_PEM_CA:
-		/* Text that lib/ and OpenSSL read as bounded buffers. */
-		return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
-	default:
-		return MSG_E_NONE;
-	}
+	(void)len;
+	memcpy(&a, p, sizeof(a));
+	if ((a.family != AF_INET && a.family != AF_INET6) || a.port == 0)
+		return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
+}
+
+/* Text that lib/ and OpenSSL read as bounded buffers: no NUL inside. */
+static enum msg_err
+msg_check_text(const uint8_t *p, size_t len)
+{
+	return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
+}
+
+#define TEXT(max)	1, (max), 0
+#define EMPTY		0, 0, 0
+#define FIXED(t)	sizeof(t), sizeof(t), 0
+#define REPORT(e, n)	4, 4 + sizeof(e) * (n), 0
+
+/*
+ * Every type's one row: name, payload length bounds, descriptor, once
+ * per channel, and the payload check. The enum in msg.h says who sends
+ * it to whom; each receiver's table says which it accepts.
+ */
+static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
+	[MSG_NONE] =	{ "none", EMPTY, 0, NULL },
+	[MSG_CONFIG] =	{ "config", TEXT(CONF_MAX_TEXT), 1, msg_check_text },
+	[MSG_PEM_CERT] = { "pem_cert", TEXT(MSG_MAX_PAYLOAD), 1,
+			    msg_check_text },
+	[MSG_PEM_KEY] =	{ "pem_key", TEXT(MSG_MAX_PAYLOAD), 1, msg_check_text },
+	[MSG_PEM_CA] =	{ "pem_ca", TEXT(MSG_MAX_PAYLOAD), 1, msg_check_text },
+	[MSG_LISTEN_FD] = { "listen_fd", 0, 0, 1, 1, NULL },
+	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 1,
+			    msg_check_addr },
+	[MSG_GO] =	{ "go", EMPTY, 1, NULL },
+	[MSG_STATS_REQ] = { "stats_req", EMPTY, 0, NULL },
+	[MSG_RELOAD] =	{ "reload", TEXT(CONF_MAX_TEXT), 0, msg_check_text },
+	[MSG_READY] =	{ "ready", EMPTY, 1, NULL },
+	[MSG_LOG] =	{ "log", sizeof(struct msg_log) + 1,
+			    sizeof(struct msg_log) + LOG_LINE_MAX, 0, 0,
+			    msg_check_log },
+	[MSG_STATS] =	{ "stats", sizeof(struct msg_stat),
+			    sizeof(struct msg_stat) * MSG_STATS_MAX, 0, 0,
+			    msg_check_stats },
+	[MSG_LINKS] =	{ "links", REPORT(struct msg_link, MSG_LINKS_MAX), 0,
+			    msg_check_links },
+	[MSG_MACS] =	{ "macs", REPORT(struct msg_mac, MSG_MACS_MAX), 0,
+			    msg_check_macs },
+	[MSG_FRAMES] =	{ "frames", 4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD, 0, 0,
+			    msg_check_frames },
+	[MSG_WAKE] =	{ "wake", EMPTY, 0, NULL },
+};
+
+#undef TEXT
+#undef EMPTY
+#undef FIXED
+#undef REPORT
+
+const struct msg_type_info *
+msg_type_info(uint16_t type)
+{
+	if (type == MSG_NONE || type >= MSG_TYPE_MAX)
+		return NULL;
+	return &msg_types[type];
+}
+
+const char *
+msg_type_name(uint16_t type)
+{
+	if (type >= MSG_TYPE_MAX)
+		return "unknown";
+	return msg_types[type].name;
+}
+
+/* The row for type in tab, its own rows before its base's. */
+static const struct msg_rule *
+msg_find_rule(const struct msg_table *tab, uint16_t type)
+{
+	size_t	 i;
+
+	for (; tab != NULL; tab = tab->base)
+		for (i = 0; i < tab->nrows; i++)
+			if (tab->rows[i].type == type)
+				return &tab->rows[i];
+	return NULL;
 }
 
 /* The channel's rules for one whole message; *rp gets its rule. */
@@ -207,8 +261,8 @@ static enum msg_err
 msg_check(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
     struct msg_hdr *h, const struct msg_rule **rp)
 {
-	const struct msg_rule	*r = NULL;
-	size_t			 i;
+	const struct msg_type_info	*ti;
+	const struct msg_rule		*r;
 
 	if (n < MSG_HDR_LEN)
 		return MSG_E_SHORT;
@@ -217,21 +271,19 @@ msg_check(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
 		return MSG_E_TRUNC;
 	if (h->flags != 0)
 		return MSG_E_FLAGS;
-	for (i = 0; i < chan->nrules; i++)
-		if (chan->rules[i].type == h->type) {
-			r = &chan->rules[i];
-			break;
-		}
-	if (r == NULL)
+	if ((r = msg_find_rule(chan->tab, h->type)) == NULL ||
+	    (ti = msg_type_info(h->type)) == NULL)
 		return MSG_E_TYPE;
-	if (h->len < r->minlen || h->len > r->maxlen)
+	if (h->len < ti->minlen || h->len > ti->maxlen)
 		return MSG_E_LENGTH;
-	if (!!hasfd != !!r->wantfd)
+	if (!!hasfd != !!ti->wantfd)
 		return MSG_E_FD;
-	if (r->once && h->type < 32 && (chan->seen & (1u << h->type)))
+	if (ti->once && (chan->seen & (1u << h->type)))
 		return MSG_E_ONCE;
 	*rp = r;
-	return msg_check_payload(h->type, buf + MSG_HDR_LEN, h->len);
+	if (ti->check == NULL)
+		return MSG_E_NONE;
+	return ti->check(buf + MSG_HDR_LEN, h->len);
 }
 
 enum msg_status
@@ -243,13 +295,25 @@ msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
 
 	if ((*why = msg_check(chan, buf, n, hasfd, &h, &r)) != MSG_E_NONE)
 		return MSG_ST_VIOLATION;
-	if (r->once && h.type < 32)
+	if (msg_types[h.type].once)
 		chan->seen |= 1u << h.type;
 	m->type = h.type;
 	m->payload = buf + MSG_HDR_LEN;
 	m->len = h.len;
 	m->fd = -1;
+	m->rule = r;
 	return MSG_ST_OK;
+}
+
+void
+msg_dispatch(struct msg *m, void *ctx)
+{
+	if (m->rule->fn != NULL)
+		m->rule->fn(m, ctx);
+	if (m->fd != -1) {
+		close(m->fd);
+		m->fd = -1;
+	}
 }
 
 void

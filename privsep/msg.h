@@ -124,23 +124,6 @@ struct msg_mac {
 	uint64_t	 moved_ago_ms;	/* MSG_NEVER if it never moved */
 };
 
-/* One rule of a channel's table. */
-struct msg_rule {
-	uint16_t	 type;
-	uint32_t	 minlen;
-	uint32_t	 maxlen;
-	uint8_t		 wantfd;	/* descriptor must come with it */
-	uint8_t		 once;
-};
-
-/* A receiving channel: its table and the state its "once" rules need. */
-struct msg_chan {
-	const char		*name;
-	const struct msg_rule	*rules;
-	size_t			 nrules;
-	uint32_t		 seen;		/* bitmap of once types seen */
-};
-
 /*
  * What a receive or a decode comes to. A violation's reason (enum
  * msg_err) goes to the caller's out-parameter; the status alone says
@@ -168,24 +151,81 @@ enum msg_err {
 	MSG_E_MAX
 };
 
+struct msg_rule;
+
 struct msg {
-	uint16_t	 type;
-	const uint8_t	*payload;
-	size_t		 len;
-	int		 fd;		/* -1 when none */
+	uint16_t		 type;
+	const uint8_t		*payload;
+	size_t			 len;
+	int			 fd;	/* -1 when none */
+	const struct msg_rule	*rule;	/* the channel's row it matched */
 };
 
-/* Channel tables (privsep/msgtab.c). */
+/*
+ * What a message of a type is, on whichever channel it travels: one
+ * row per type in msg.c (msg_types[]), the only place that says so.
+ */
+struct msg_type_info {
+	const char	*name;
+	uint32_t	 minlen;
+	uint32_t	 maxlen;	/* equal to minlen: a fixed size */
+	uint8_t		 wantfd;	/* a descriptor comes with it */
+	uint8_t		 once;		/* at most once per channel */
+	/* The payload's contents, once its length is in bounds. */
+	enum msg_err	(*check)(const uint8_t *payload, size_t len);
+};
+/* The row of a type, or NULL for a type no channel may carry. */
+const struct msg_type_info *msg_type_info(uint16_t type);
+const char *msg_type_name(uint16_t type);
+
+/*
+ * What a receiver does with a message its channel accepted. A handler
+ * that keeps m->fd sets it to -1; msg_dispatch() closes what is left.
+ */
+typedef void msg_handler(struct msg *m, void *ctx);
+
+/*
+ * One row of a receiving channel's table: a type the channel accepts
+ * and what the receiver does with it (NULL for a channel whose caller
+ * takes the messages back itself, as the data rings' consumers do).
+ */
+struct msg_rule {
+	uint16_t	 type;
+	msg_handler	*fn;
+};
+
+/*
+ * A channel's table: its own rows, then those of a base table it
+ * shares with other channels (crypt's rows over every worker's). A row
+ * of the table itself hides the base's row for the same type.
+ */
+struct msg_table {
+	const struct msg_rule	*rows;
+	size_t			 nrows;
+	const struct msg_table	*base;
+};
+#define MSG_TABLE(rows, base) \
+	{ (rows), sizeof(rows) / sizeof((rows)[0]), (base) }
+
+/* A receiving channel: its table and the state its "once" rules need. */
+struct msg_chan {
+	const char		*name;
+	const struct msg_table	*tab;
+	uint32_t		 seen;		/* bitmap of once types seen */
+};
+_Static_assert(MSG_TYPE_MAX <= 32, "msg_chan.seen has one bit per type");
+
 void	 msg_chan_init(struct msg_chan *, const char *name,
-	    const struct msg_rule *rules, size_t nrules);
-extern const struct msg_rule msg_tab_monitor_from_worker[];
-extern const size_t msg_tab_monitor_from_worker_n;
-extern const struct msg_rule msg_tab_monitor_from_crypt[];
-extern const size_t msg_tab_monitor_from_crypt_n;
-extern const struct msg_rule msg_tab_capture_ctl[], msg_tab_crypt_ctl[],
-	    msg_tab_inject_ctl[], msg_tab_frames[], msg_tab_wake[];
-extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
-	    msg_tab_inject_ctl_n, msg_tab_frames_n, msg_tab_wake_n;
+	    const struct msg_table *);
+/* Hand a decoded message to its row's handler. */
+void	 msg_dispatch(struct msg *, void *ctx);
+
+/*
+ * The data channels' tables (privsep/msgtab.c); the control channels'
+ * are where their handlers are (monitor/supervise.c, privsep/worker.c,
+ * crypt/crypt.c).
+ */
+extern const struct msg_table msg_tab_frames, msg_tab_wake;
 
 /*
  * Pure decoder: validate buf[0..n) (one whole message) against chan.
@@ -196,7 +236,6 @@ extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
 enum msg_status msg_decode(struct msg_chan *chan, const uint8_t *buf,
 	    size_t n, int hasfd, struct msg *m, enum msg_err *why);
 const char *msg_strerror(enum msg_err why);
-const char *msg_type_name(uint16_t type);
 
 /* Batches: walk a validated MSG_FRAMES payload. */
 struct msg_batch {

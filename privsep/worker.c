@@ -11,18 +11,21 @@
 #include "privsep/log.h"
 #include "privsep/worker.h"
 
-static uint8_t	 ctlbuf[MSG_MAX];
 volatile sig_atomic_t worker_quit;
 static int	 stats_requested;
-static void	(*ctl_fn)(const struct msg *, void *);
-static void	*ctl_arg;
 
-void
-worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg)
-{
-	ctl_fn = fn;
-	ctl_arg = arg;
-}
+/* This worker's end of its control channel. */
+static struct {
+	struct msg_chan	 chan;
+	void		*arg;		/* the role's state, for its handlers */
+	struct conf	*conf;		/* where MSG_CONFIG goes */
+	int		 haveconf;
+	int		 go;		/* setup is over */
+	int		 running;	/* dropped and ready */
+	const struct worker_stat *st;	/* what a stats request gets */
+	size_t		 nst;
+	uint8_t		 buf[MSG_MAX];
+} wk;
 
 int
 worker_data_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bell,
@@ -95,58 +98,23 @@ worker_init(int argc, char *argv[], const char *role)
 	}
 }
 
-void
-worker_setup(struct msg_chan *chan, struct conf *c,
-    void (*cb)(const struct msg *, void *), void *arg)
+static void
+worker_on_config(struct msg *m, void *arg)
 {
 	struct conf_error	 err;
-	struct pollfd		 pfd = { .fd = FD_MONITOR, .events = POLLIN };
-	struct msg		 m;
-	enum msg_err		 why;
-	int			 haveconf = 0;
 
-	for (;;) {
-		if (worker_quit)
-			exit(0);
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("setup: poll");
-		}
-		switch (msg_recv(FD_MONITOR, chan, ctlbuf, &m, &why)) {
-		case MSG_ST_OK:
-			break;
-		case MSG_ST_NONE:
-			continue;
-		case MSG_ST_EOF:
-			exit(0);
-		case MSG_ST_VIOLATION:
-			fatalx("setup: %s", msg_strerror(why));
-		default:
-			fatal("setup: receive");
-		}
-		if (m.type == MSG_GO)
-			break;
-		if (m.type == MSG_CONFIG) {
-			if (conf_parse((const char *)m.payload, m.len, c,
-			    &err) == -1)
-				fatalx("setup: configuration: line %u: %s",
-				    err.line, err.msg);
-			haveconf = 1;
-		} else if (cb != NULL)
-			cb(&m, arg);
-		else if (m.fd != -1)
-			close(m.fd);
-	}
-	if (!haveconf)
-		fatalx("setup: no configuration");
+	(void)arg;
+	if (conf_parse((const char *)m->payload, m->len, wk.conf, &err) == -1)
+		fatalx("setup: configuration: line %u: %s", err.line, err.msg);
+	wk.haveconf = 1;
 }
 
-void
-worker_ready(void)
+static void
+worker_on_go(struct msg *m, void *arg)
 {
-	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
-		fatal("ready");
+	(void)m;
+	(void)arg;
+	wk.go = 1;
 }
 
 static void
@@ -165,15 +133,87 @@ worker_send_stats(const struct worker_stat *st, size_t nst)
 		log_warn("event=error what=stats");
 }
 
+static void
+worker_on_stats_req(struct msg *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	/* The monitor asks only a worker that said it is ready. */
+	if (!wk.running)
+		return;
+	worker_send_stats(wk.st, wk.nst);
+	stats_requested = 1;
+}
+
+static const struct msg_rule worker_ctl_rows[] = {
+	{ MSG_CONFIG,	 worker_on_config },
+	{ MSG_GO,	 worker_on_go },
+	{ MSG_STATS_REQ, worker_on_stats_req },
+};
+const struct msg_table worker_ctl_table = MSG_TABLE(worker_ctl_rows, NULL);
+
+void
+worker_setup(const struct msg_table *tab, struct conf *c, void *arg)
+{
+	struct pollfd	 pfd = { .fd = FD_MONITOR, .events = POLLIN };
+	struct msg	 m;
+	enum msg_err	 why;
+
+	msg_chan_init(&wk.chan, "monitor", tab);
+	wk.arg = arg;
+	wk.conf = c;
+	while (!wk.go) {
+		if (worker_quit)
+			exit(0);
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("setup: poll");
+		}
+		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, &m, &why)) {
+		case MSG_ST_OK:
+			msg_dispatch(&m, wk.arg);
+			break;
+		case MSG_ST_NONE:
+			break;
+		case MSG_ST_EOF:
+			exit(0);
+		case MSG_ST_VIOLATION:
+			fatalx("setup: %s", msg_strerror(why));
+		default:
+			fatal("setup: receive");
+		}
+	}
+	if (!wk.haveconf)
+		fatalx("setup: no configuration");
+}
+
+void
+worker_ready(void)
+{
+	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
+		fatal("ready");
+	wk.running = 1;
+}
+
 int
-worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
+worker_running(void)
+{
+	return wk.running;
+}
+
+int
+worker_ctl(const struct worker_stat *st, size_t nst)
 {
 	struct msg	 m;
 	enum msg_err	 why;
 
+	wk.st = st;
+	wk.nst = nst;
 	for (;;) {
-		switch (msg_recv(FD_MONITOR, chan, ctlbuf, &m, &why)) {
+		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, &m, &why)) {
 		case MSG_ST_OK:
+			msg_dispatch(&m, wk.arg);
 			break;
 		case MSG_ST_NONE:
 			return 0;
@@ -182,12 +222,5 @@ worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
 		default:
 			return -1;
 		}
-		if (m.fd != -1)
-			close(m.fd);
-		if (m.type == MSG_STATS_REQ) {
-			worker_send_stats(st, nst);
-			stats_requested = 1;
-		} else if (ctl_fn != NULL)
-			ctl_fn(&m, ctl_arg);
 	}
 }

@@ -21,21 +21,26 @@ extern volatile sig_atomic_t worker_quit;
 /* Parse -v, set up logging through the monitor. */
 void	 worker_init(int argc, char *argv[], const char *role);
 /*
- * Read setup messages from the monitor until MSG_GO, calling cb for
- * each (the config is parsed into *c here). Blocks; fatal on error.
+ * What every worker takes from the monitor: MSG_CONFIG (parsed into
+ * worker_setup's conf), MSG_GO, MSG_STATS_REQ. A role that takes more
+ * makes a table of its own rows over this one (crypt/crypt.c).
  */
-void	 worker_setup(struct msg_chan *chan, struct conf *c,
-	    void (*cb)(const struct msg *, void *), void *arg);
+extern const struct msg_table worker_ctl_table;
+/*
+ * Read setup messages from the monitor until MSG_GO, each handled by
+ * its row of tab with arg (the role's state). Blocks; fatal on error.
+ */
+void	 worker_setup(const struct msg_table *tab, struct conf *c, void *arg);
 /* Tell the monitor we are confined and running. */
 void	 worker_ready(void);
+/* 1 once worker_ready() said so: handlers of run-time messages act. */
+int	 worker_running(void);
 /*
- * Handle what the monitor sends while running. Returns -1 when the
- * monitor is gone (the worker should exit).
+ * Handle what the monitor sends while running, through the table given
+ * to worker_setup(); a stats request is answered with st. Returns -1
+ * when the monitor is gone (the worker should exit).
  */
-int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
-	    size_t nst);
-/* Where worker_ctl() hands messages other than a stats request. */
-void	 worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg);
+int	 worker_ctl(const struct worker_stat *st, size_t nst);
 /*
  * The next batch in the data ring r into buf: 1 with it in *m, 0 when
  * the ring is drained (its doorbells, checked against bell, too). A lost

@@ -16,6 +16,7 @@
 
 #include "privsep/log.h"
 #include "privsep/msg.h"
+#include "privsep/worker.h"
 
 static uint8_t	 buf[MSG_MAX];
 static uint8_t	 rx[MSG_MAX];
@@ -46,11 +47,28 @@ decode(struct msg_chan *c, const uint8_t *b, size_t n, int hasfd,
 	return why;
 }
 
+/*
+ * The control channels' tables live with their handlers (the monitor's
+ * in monitor/supervise.c, crypt's in crypt/crypt.c); these carry the
+ * same types with no handlers. Every worker's is privsep/worker.c's own.
+ */
+static const struct msg_rule from_worker_rows[] = {
+	{ MSG_READY, NULL }, { MSG_LOG, NULL }, { MSG_STATS, NULL },
+};
+static const struct msg_table from_worker =
+    MSG_TABLE(from_worker_rows, NULL);
+static const struct msg_rule crypt_rows[] = {
+	{ MSG_PEM_CERT, NULL }, { MSG_PEM_KEY, NULL }, { MSG_PEM_CA, NULL },
+	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
+	{ MSG_RELOAD, NULL },
+};
+static const struct msg_table crypt_ctl =
+    MSG_TABLE(crypt_rows, &worker_ctl_table);
+
 static void
 chan_worker(struct msg_chan *c)
 {
-	msg_chan_init(c, "t", msg_tab_monitor_from_worker,
-	    msg_tab_monitor_from_worker_n);
+	msg_chan_init(c, "t", &from_worker);
 }
 
 static void
@@ -170,14 +188,14 @@ test_crypt_table(void **state)
 	size_t		 n;
 
 	(void)state;
-	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	msg_chan_init(&c, "t", &crypt_ctl);
 	memset(&a, 0, sizeof(a));
 	a.family = AF_INET;
 	a.port = 4789;
 	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	a.family = AF_UNIX;
-	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	msg_chan_init(&c, "t", &crypt_ctl);
 	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), &a, sizeof(a));
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
@@ -186,7 +204,7 @@ test_crypt_table(void **state)
 	n = mk(MSG_PEM_KEY, 0, 3, "a\0b", 3);	/* NUL inside text */
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	/* capture's table has no key material at all */
-	msg_chan_init(&c, "t", msg_tab_capture_ctl, msg_tab_capture_ctl_n);
+	msg_chan_init(&c, "t", &worker_ctl_table);
 	n = mk(MSG_PEM_KEY, 0, 3, "abc", 3);
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 }
@@ -211,7 +229,7 @@ test_batch(void **state)
 	assert_int_equal(batch_add(&b, f2, sizeof(f2)), 1);
 	assert_int_equal(batch_add(&b, f1, 3), 0);	/* below minimum */
 	assert_int_equal(batch_finish(&b), b.len);
-	msg_chan_init(&c, "t", msg_tab_frames, msg_tab_frames_n);
+	msg_chan_init(&c, "t", &msg_tab_frames);
 	assert_int_equal(decode(&c, buf, b.len, 0, &m), MSG_E_NONE);
 	assert_int_equal(batch_next(m.payload, m.len, &off, &f, &len), 1);
 	assert_int_equal(len, sizeof(f1));
@@ -255,7 +273,7 @@ test_socketpair(void **state)
 	(void)state;
 	assert_int_equal(msg_socketpair(sv), 0);
 	assert_int_equal(pipe(pfd), 0);
-	msg_chan_init(&c, "t", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
+	msg_chan_init(&c, "t", &crypt_ctl);
 	assert_int_equal(msg_send_fd(sv[0], MSG_LISTEN_FD, NULL, 0, pfd[0]), 0);
 	assert_int_equal(msg_recv(sv[1], &c, rx, &m, &why), MSG_ST_OK);
 	assert_int_equal(m.type, MSG_LISTEN_FD);
@@ -287,6 +305,74 @@ test_socketpair(void **state)
 	close(pfd[1]);
 }
 
+static int	 handled[MSG_TYPE_MAX];
+
+static void
+count(struct msg *m, void *ctx)
+{
+	assert_ptr_equal(ctx, handled);
+	handled[m->type]++;
+}
+
+static void
+keep_fd(struct msg *m, void *ctx)
+{
+	count(m, ctx);
+	m->fd = -1;
+}
+
+/* A row finds its handler, over a base; descriptors left are closed. */
+static void
+test_dispatch(void **state)
+{
+	static const struct msg_rule base_rows[] = {
+		{ MSG_GO, NULL }, { MSG_STATS_REQ, NULL },
+	};
+	static const struct msg_table base = MSG_TABLE(base_rows, NULL);
+	static const struct msg_rule rows[] = {
+		{ MSG_STATS_REQ, count }, { MSG_LISTEN_FD, keep_fd },
+		{ MSG_RELOAD, count },
+	};
+	static const struct msg_table tab = MSG_TABLE(rows, &base);
+	struct msg_chan	 c;
+	struct msg	 m;
+	int		 pfd[2];
+	size_t		 n;
+
+	(void)state;
+	memset(handled, 0, sizeof(handled));
+	msg_chan_init(&c, "t", &tab);
+	/* the base's row: accepted, no handler */
+	n = mk(MSG_GO, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	msg_dispatch(&m, handled);
+	assert_int_equal(handled[MSG_GO], 0);
+	/* the table's own row hides the base's */
+	n = mk(MSG_STATS_REQ, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	msg_dispatch(&m, handled);
+	assert_int_equal(handled[MSG_STATS_REQ], 1);
+	/* a handler that keeps the descriptor; one that does not */
+	assert_int_equal(pipe(pfd), 0);
+	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_NONE);
+	m.fd = pfd[0];
+	msg_dispatch(&m, handled);
+	assert_int_equal(handled[MSG_LISTEN_FD], 1);
+	assert_int_not_equal(fcntl(pfd[0], F_GETFD), -1);
+	m.rule = &rows[2];
+	m.type = MSG_RELOAD;
+	m.fd = pfd[0];
+	msg_dispatch(&m, handled);
+	assert_int_equal(handled[MSG_RELOAD], 1);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(fcntl(pfd[0], F_GETFD), -1);	/* closed */
+	close(pfd[1]);
+	/* neither table has it */
+	n = mk(MSG_CONFIG, 0, 1, "x", 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
+}
+
 int
 main(void)
 {
@@ -299,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_crypt_table),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_socketpair),
+		cmocka_unit_test(test_dispatch),
 	};
 
 	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);

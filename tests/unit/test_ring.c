@@ -49,8 +49,8 @@ pair_open(struct pair *p)
 	p->fd = fd;
 	assert_int_equal(ring_attach(&p->tx, dup(fd), p->sv[0], 1), 0);
 	assert_int_equal(ring_attach(&p->rx, dup(fd), p->sv[1], 0), 0);
-	msg_chan_init(&p->chan, "t", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&p->bell, "t", msg_tab_wake, msg_tab_wake_n);
+	msg_chan_init(&p->chan, "t", &msg_tab_frames);
+	msg_chan_init(&p->bell, "t", &msg_tab_wake);
 }
 
 static void
