@@ -161,6 +161,7 @@ capture_kstats(struct capture *c)
 int
 main(int argc, char *argv[])
 {
+	const struct worker_fds *fds;
 	struct pollfd	 pfd[2];
 	struct drop_req	 dr;
 	int		 n;
@@ -169,7 +170,8 @@ main(int argc, char *argv[])
 	worker_setup(&worker_ctl_table, &cap.conf, &cap);
 	if (served_build(&cap.conf, &cap.served) == -1)
 		fatal("served");
-	if (ring_attach(&cap.ring, FD_RING_CAPTURE, FD_DATA_A, 1) == -1)
+	fds = privsep_worker_fds(SANDBOX_CAPTURE);
+	if (ring_attach(&cap.ring, fds->ring_out, fds->bell_out, 1) == -1)
 		fatal("setup: data ring");
 	ring_batch_start(&cap.ring, &cap.batch, batchbuf);
 	ratelim_init(&cap.rl_drop, 5, 1000);

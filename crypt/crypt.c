@@ -145,7 +145,7 @@ crypt_pollset(void)
 	pfd[n].fd = FD_MONITOR;
 	pfd[n].events = POLLIN;
 	pfl[n++] = NULL;
-	pfd[n].fd = FD_DATA_A;
+	pfd[n].fd = cr.from_capture_ring.bell;
 	pfd[n].events = POLLIN;
 	pfl[n++] = NULL;
 	if (cr.listen_fd != -1) {
@@ -219,6 +219,7 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 int
 main(int argc, char *argv[])
 {
+	const struct worker_fds *fds;
 	struct msg_chan	 data, bell;
 	struct drop_req	 dr;
 	size_t		 i;
@@ -247,9 +248,10 @@ main(int argc, char *argv[])
 	cr.ctx = tls_ctx(&cr);
 	if (fwd_init(&cr) == -1)
 		fatal("setup: forwarding table");
-	if (ring_attach(&cr.from_capture_ring, FD_RING_CRYPT_IN, FD_DATA_A,
-	    0) == -1 || ring_attach(&cr.to_inject_ring, FD_RING_CRYPT_OUT,
-	    FD_DATA_B, 1) == -1)
+	fds = privsep_worker_fds(SANDBOX_CRYPT);
+	if (ring_attach(&cr.from_capture_ring, fds->ring_in, fds->bell_in,
+	    0) == -1 || ring_attach(&cr.to_inject_ring, fds->ring_out,
+	    fds->bell_out, 1) == -1)
 		fatal("setup: data rings");
 	ring_batch_start(&cr.to_inject_ring, &cr.to_inject, injbuf);
 	ratelim_init(&cr.rl_drop, 10, 1000);

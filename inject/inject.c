@@ -241,6 +241,7 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 int
 main(int argc, char *argv[])
 {
+	const struct worker_fds *fds;
 	struct msg_chan	 data, bell;
 	struct pollfd	 pfd[2];
 	struct drop_req	 dr;
@@ -249,7 +250,8 @@ main(int argc, char *argv[])
 	msg_chan_init(&data, "crypt", &msg_tab_frames);
 	msg_chan_init(&bell, "crypt", &msg_tab_wake);
 	worker_setup(&worker_ctl_table, &inj.conf, &inj);
-	if (ring_attach(&inj.ring, FD_RING_INJECT, FD_DATA_A, 0) == -1)
+	fds = privsep_worker_fds(SANDBOX_INJECT);
+	if (ring_attach(&inj.ring, fds->ring_in, fds->bell_in, 0) == -1)
 		fatal("setup: data ring");
 	ratelim_init(&inj.rl, 5, 1000);
 
@@ -264,7 +266,7 @@ main(int argc, char *argv[])
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = FD_DATA_A;
+	pfd[1].fd = inj.ring.bell;
 	pfd[1].events = POLLIN;
 	while (!worker_quit) {
 		/* Frames left in the ring (a fairness bound): no sleeping. */

@@ -8,6 +8,7 @@
 
 #include "lib/conf.h"
 #include "privsep/msg.h"
+#include "privsep/privsep.h"
 
 enum worker_id { W_CAPTURE, W_CRYPT, W_INJECT, W_COUNT };
 
@@ -17,10 +18,11 @@ struct worker {
 	struct monitor	*mon;		/* the monitor it belongs to */
 	const char	*name;		/* "capture" */
 	const char	*exe;		/* "vnet-capture" */
+	enum sandbox_role role;
 	const unsigned	*caps;		/* capabilities it starts with */
 	size_t		 ncaps;
-	int		 data[4];	/* its data channel ends (kept here) */
-	int		 ndata;
+	/* Its data channel ends, kept here for life; .monitor is -1. */
+	struct worker_fds fds;
 	int		 ctl;		/* our end of its control channel */
 	pid_t		 pid;
 	int		 ready;

@@ -63,7 +63,10 @@ supervise_init(struct monitor *m)
 		w->mon = m;
 		w->name = spec[i].name;
 		w->exe = spec[i].exe;
+		w->role = spec[i].role;
 		w->caps = privsep_worker_caps(spec[i].role, &w->ncaps);
+		w->fds.monitor = w->fds.bell_in = w->fds.ring_in = -1;
+		w->fds.bell_out = w->fds.ring_out = -1;
 		w->ctl = -1;
 		w->pid = -1;
 		w->backoff_ms = BACKOFF_MIN_MS;
@@ -97,22 +100,21 @@ int
 supervise_start(struct monitor *m, struct worker *w)
 {
 	struct spawn_req	 req;
+	struct worker_fds	 fds = w->fds;
 	char			 path[4096];
-	int			 sv[2], fds[5], i;
+	int			 sv[2];
 
 	if (msg_socketpair(sv) == -1) {
 		log_warn("event=error what=socketpair worker=%s", w->name);
 		return -1;
 	}
-	fds[0] = sv[1];
-	for (i = 0; i < w->ndata; i++)
-		fds[1 + i] = w->data[i];
+	fds.monitor = sv[1];
 	snprintf(path, sizeof(path), "%s/%s", m->libexec, w->exe);
 	memset(&req, 0, sizeof(req));
 	req.path = path;
 	req.argv0 = w->exe;
-	req.fds = fds;
-	req.nfds = 1 + w->ndata;
+	req.role = w->role;
+	req.fds = &fds;
 	req.caps = w->caps;
 	req.ncaps = w->ncaps;
 	req.verbose = m->verbose;

@@ -26,15 +26,11 @@
 #define MSG_STATS_MAX		48
 #define MSG_STAT_NAME		24
 
-/* Fixed descriptor numbers in every worker. */
-#define FD_MONITOR		3	/* control channel to the monitor */
-#define FD_DATA_A		4	/* capture: out; crypt: in; inject: in */
-#define FD_DATA_B		5	/* crypt: out (to inject) */
-/* The data rings' memfds (privsep/ring.h), mapped and closed at start. */
-#define FD_RING_CAPTURE		5	/* capture: its ring to crypt */
-#define FD_RING_INJECT		5	/* inject: its ring from crypt */
-#define FD_RING_CRYPT_IN	6	/* crypt: the ring from capture */
-#define FD_RING_CRYPT_OUT	7	/* crypt: the ring to inject */
+/*
+ * Every worker's control channel to the monitor; its other descriptors
+ * are in privsep_worker_fds() (privsep/spawn.c).
+ */
+#define FD_MONITOR		3
 
 enum msg_type {
 	MSG_NONE = 0,
