@@ -198,7 +198,7 @@ main(int argc, char *argv[])
 		if (pfd[0].revents) {
 			capture_kstats(&cap);
 			if (worker_ctl(capture_stats, sizeof(capture_stats) /
-			    sizeof(capture_stats[0])) == -1)
+			    sizeof(capture_stats[0]), NULL) == -1)
 				break;
 		}
 		/* Take what is there now; never wait for a batch to fill. */

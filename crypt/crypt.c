@@ -103,6 +103,14 @@ crypt_data(struct msg_chan *chan, struct msg_chan *bell)
 	}
 }
 
+/* crypt's part of a report, after its counters: links, then MACs. */
+static void
+crypt_report(void *arg)
+{
+	fwd_report_links(arg);
+	fwd_report(arg);
+}
+
 /*
  * A burst's last suppressed records are reported once its window ends,
  * not only when the next record of the kind happens to come.
@@ -184,15 +192,10 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents) {
-			if (worker_ctl(crypt_stats, sizeof(crypt_stats) /
-			    sizeof(crypt_stats[0])) == -1)
-				return;
-			if (worker_stats_requested()) {
-				fwd_report_links(&cr);
-				fwd_report(&cr);
-			}
-		}
+		if (pfd[0].revents && worker_ctl(crypt_stats,
+		    sizeof(crypt_stats) / sizeof(crypt_stats[0]),
+		    crypt_report) == -1)
+			return;
 		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
 			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {

@@ -31,6 +31,7 @@
  */
 static const struct msg_rule from_worker_rows[] = {
 	{ MSG_READY, NULL }, { MSG_LOG, NULL }, { MSG_STATS, NULL },
+	{ MSG_STATS_END, NULL },
 };
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
@@ -196,10 +197,12 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_PEM_CA:
 		return memchr(p, '\0', len) == NULL;
 	case MSG_GO:
-	case MSG_STATS_REQ:
 	case MSG_READY:
 	case MSG_LISTEN_FD:
 		return len == 0;
+	case MSG_STATS_REQ:
+	case MSG_STATS_END:
+		return len == sizeof(uint64_t);	/* the request's id */
 	default:
 		return -1;
 	}

@@ -276,7 +276,7 @@ main(int argc, char *argv[])
 			fatal("poll");
 		}
 		if (pfd[0].revents && worker_ctl(inject_stats,
-		    sizeof(inject_stats) / sizeof(inject_stats[0])) == -1)
+		    sizeof(inject_stats) / sizeof(inject_stats[0]), NULL) == -1)
 			break;
 		if (pfd[1].revents || ring_pending(&inj.ring))
 			inject_data(&inj, &data, &bell);

@@ -31,18 +31,18 @@ struct worker {
 	unsigned	 backoff_ms;	/* next restart delay */
 	struct timespec	 started;
 	struct timespec	 restart_at;	/* when pid == -1: start then */
-	/* Its last reports (crypt: links and MACs too), and their count. */
+	/* Its last counters (crypt: links and MACs in struct monitor). */
 	uint8_t		*stats;
 	size_t		 statslen;
-	uint64_t	 stats_gen;
-	int		 log_next;	/* SIGUSR1: log the next reports */
+	uint64_t	 asked;		/* id of the last report request sent */
+	uint64_t	 answered;	/* id of the last report that ended */
+	int		 log_next;	/* SIGUSR1: log the next report */
 };
 
 /* crypt's last link and MAC reports, raw MSG_LINKS/MSG_MACS payloads. */
 struct report {
 	uint8_t		*buf;
 	size_t		 len;
-	uint64_t	 gen;
 };
 
 /* What the monitor loaded at start and hands to workers. */
@@ -61,6 +61,7 @@ struct monitor {
 	int		 verbose;
 	struct worker	 w[W_COUNT];
 	struct report	 links, macs;
+	uint64_t	 report_id;		/* the last report request's */
 	struct timespec	 started;
 	int		 control_fd;
 	gid_t		 control_gid;
@@ -72,7 +73,7 @@ int	 supervise_start(struct monitor *, struct worker *);
 void	 supervise_reap(struct monitor *);
 void	 supervise_ctl(struct worker *);
 void	 supervise_due(struct monitor *, int *timeout_ms);
-void	 supervise_stats(struct monitor *);
+uint64_t supervise_stats(struct monitor *);
 void	 supervise_stop(struct monitor *);
 void	 supervise_log_stats(struct monitor *);
 void	 supervise_backoff_max(unsigned ms);

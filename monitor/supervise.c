@@ -267,34 +267,44 @@ supervise_on_stats(struct msg *msg, void *ctx)
 	struct worker	*w = ctx;
 
 	supervise_keep(&w->stats, &w->statslen, msg);
-	w->stats_gen++;
-	if (w->log_next) {
-		supervise_log_one(w);
-		if (w != &w->mon->w[W_CRYPT])
-			w->log_next = 0;
-	}
 }
 
 static void
 supervise_on_links(struct msg *msg, void *ctx)
 {
 	struct worker	*w = ctx;
-	struct report	*r = &w->mon->links;
 
-	supervise_keep(&r->buf, &r->len, msg);
-	r->gen++;
+	supervise_keep(&w->mon->links.buf, &w->mon->links.len, msg);
 }
 
 static void
 supervise_on_macs(struct msg *msg, void *ctx)
 {
 	struct worker	*w = ctx;
-	struct report	*r = &w->mon->macs;
 
-	supervise_keep(&r->buf, &r->len, msg);
-	r->gen++;
+	supervise_keep(&w->mon->macs.buf, &w->mon->macs.len, msg);
+}
+
+/*
+ * A report is complete, whatever parts it had: it is fresh for the
+ * control clients that asked before it (monitor/control.c), and
+ * SIGUSR1 logs it whole.
+ */
+static void
+supervise_on_stats_end(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+	uint64_t	 id;
+
+	memcpy(&id, msg->payload, sizeof(id));
+	/* Only an answer to what we asked moves it on. */
+	if (id > w->asked || id < w->answered)
+		return;
+	w->answered = id;
 	if (w->log_next) {
-		supervise_log_macs(r);
+		supervise_log_one(w);
+		if (w == &w->mon->w[W_CRYPT])
+			supervise_log_macs(&w->mon->macs);
 		w->log_next = 0;
 	}
 }
@@ -304,6 +314,7 @@ static const struct msg_rule from_worker_rows[] = {
 	{ MSG_READY,	supervise_on_ready },
 	{ MSG_LOG,	supervise_on_log },
 	{ MSG_STATS,	supervise_on_stats },
+	{ MSG_STATS_END, supervise_on_stats_end },
 };
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
@@ -426,18 +437,24 @@ supervise_due(struct monitor *m, int *timeout_ms)
 	}
 }
 
-/* Ask every running worker for fresh reports. */
-void
+/*
+ * Ask every running worker for a fresh report; returns the request's
+ * id, which each worker's MSG_STATS_END carries back.
+ */
+uint64_t
 supervise_stats(struct monitor *m)
 {
-	int	 i;
+	uint64_t	 id = ++m->report_id;
+	int		 i;
 
 	for (i = 0; i < W_COUNT; i++)
-		if (m->w[i].ctl != -1 && m->w[i].ready)
-			(void)msg_send(m->w[i].ctl, MSG_STATS_REQ, NULL, 0);
+		if (m->w[i].ctl != -1 && m->w[i].ready &&
+		    msg_send(m->w[i].ctl, MSG_STATS_REQ, &id, sizeof(id)) == 0)
+			m->w[i].asked = id;
+	return id;
 }
 
-/* SIGUSR1: log the replies to a fresh request as they come in. */
+/* SIGUSR1: log the answers to a fresh request as each one ends. */
 void
 supervise_log_stats(struct monitor *m)
 {

@@ -204,7 +204,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 1,
 			    msg_check_addr },
 	[MSG_GO] =	{ "go", EMPTY, 1, NULL },
-	[MSG_STATS_REQ] = { "stats_req", EMPTY, 0, NULL },
+	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, NULL },
 	[MSG_RELOAD] =	{ "reload", TEXT(CONF_MAX_TEXT), 0, msg_check_text },
 	[MSG_READY] =	{ "ready", EMPTY, 1, NULL },
 	[MSG_LOG] =	{ "log", sizeof(struct msg_log) + 1,
@@ -220,6 +220,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_FRAMES] =	{ "frames", 4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD, 0, 0,
 			    msg_check_frames },
 	[MSG_WAKE] =	{ "wake", EMPTY, 0, NULL },
+	[MSG_STATS_END] = { "stats_end", FIXED(uint64_t), 0, NULL },
 };
 
 #undef TEXT

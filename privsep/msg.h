@@ -46,7 +46,11 @@ enum msg_type {
 	MSG_CONNECT_ADDR,
 	/* monitor -> worker: setup complete; open, drop, run. Empty. */
 	MSG_GO,
-	/* monitor -> worker: send your counters. Empty. */
+	/*
+	 * monitor -> worker: report. u64 request id; the worker answers
+	 * with MSG_STATS (crypt: then MSG_LINKS, MSG_MACS) and ends the
+	 * report with MSG_STATS_END carrying the same id.
+	 */
 	MSG_STATS_REQ,
 	/* monitor -> crypt: a new configuration text to apply live. */
 	MSG_RELOAD,
@@ -71,6 +75,11 @@ enum msg_type {
 	 * ring (privsep/ring.h): frames are waiting. Empty.
 	 */
 	MSG_WAKE,
+	/*
+	 * worker -> monitor: the report asked for by the MSG_STATS_REQ with
+	 * this u64 id is complete.
+	 */
+	MSG_STATS_END,
 	MSG_TYPE_MAX
 };
 

@@ -12,7 +12,6 @@
 #include "privsep/worker.h"
 
 volatile sig_atomic_t worker_quit;
-static int	 stats_requested;
 
 /* This worker's end of its control channel. */
 static struct {
@@ -22,8 +21,10 @@ static struct {
 	int		 haveconf;
 	int		 go;		/* setup is over */
 	int		 running;	/* dropped and ready */
-	const struct worker_stat *st;	/* what a stats request gets */
+	/* What a report request gets: counters, then the role's more. */
+	const struct worker_stat *st;
 	size_t		 nst;
+	void		(*more)(void *arg);
 	uint8_t		 buf[MSG_MAX];
 } wk;
 
@@ -44,15 +45,6 @@ worker_data_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bell,
 	default:
 		fatal("event=error what=data_channel");
 	}
-}
-
-int
-worker_stats_requested(void)
-{
-	int	 r = stats_requested;
-
-	stats_requested = 0;
-	return r;
 }
 
 static void
@@ -133,16 +125,21 @@ worker_send_stats(const struct worker_stat *st, size_t nst)
 		log_warn("event=error what=stats");
 }
 
+/* A report: the counters, the role's own parts, then its explicit end. */
 static void
 worker_on_stats_req(struct msg *m, void *arg)
 {
-	(void)m;
-	(void)arg;
+	uint64_t	 id;
+
 	/* The monitor asks only a worker that said it is ready. */
 	if (!wk.running)
 		return;
+	memcpy(&id, m->payload, sizeof(id));
 	worker_send_stats(wk.st, wk.nst);
-	stats_requested = 1;
+	if (wk.more != NULL)
+		wk.more(arg);
+	if (msg_send(FD_MONITOR, MSG_STATS_END, &id, sizeof(id)) == -1)
+		log_warn("event=error what=stats_end");
 }
 
 static const struct msg_rule worker_ctl_rows[] = {
@@ -203,13 +200,14 @@ worker_running(void)
 }
 
 int
-worker_ctl(const struct worker_stat *st, size_t nst)
+worker_ctl(const struct worker_stat *st, size_t nst, void (*more)(void *))
 {
 	struct msg	 m;
 	enum msg_err	 why;
 
 	wk.st = st;
 	wk.nst = nst;
+	wk.more = more;
 	for (;;) {
 		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, &m, &why)) {
 		case MSG_ST_OK:

@@ -37,10 +37,13 @@ void	 worker_ready(void);
 int	 worker_running(void);
 /*
  * Handle what the monitor sends while running, through the table given
- * to worker_setup(); a stats request is answered with st. Returns -1
- * when the monitor is gone (the worker should exit).
+ * to worker_setup(). A report request is answered with the counters in
+ * st, then what more(arg) sends (crypt: its links and MAC table; NULL:
+ * nothing), then MSG_STATS_END. Returns -1 when the monitor is gone
+ * (the worker should exit).
  */
-int	 worker_ctl(const struct worker_stat *st, size_t nst);
+int	 worker_ctl(const struct worker_stat *st, size_t nst,
+	    void (*more)(void *arg));
 /*
  * The next batch in the data ring r into buf: 1 with it in *m, 0 when
  * the ring is drained (its doorbells, checked against bell, too). A lost
@@ -49,8 +52,6 @@ int	 worker_ctl(const struct worker_stat *st, size_t nst);
  */
 int	 worker_data_recv(struct ring *r, struct msg_chan *chan,
 	    struct msg_chan *bell, uint8_t *buf, struct msg *m);
-/* 1 once after worker_ctl() answered a stats request (report more). */
-int	 worker_stats_requested(void);
 /* Milliseconds on the monotonic clock. */
 uint64_t now_ms(void);
 

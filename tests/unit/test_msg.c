@@ -54,6 +54,7 @@ decode(struct msg_chan *c, const uint8_t *b, size_t n, int hasfd,
  */
 static const struct msg_rule from_worker_rows[] = {
 	{ MSG_READY, NULL }, { MSG_LOG, NULL }, { MSG_STATS, NULL },
+	{ MSG_STATS_END, NULL },
 };
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
@@ -305,6 +306,33 @@ test_socketpair(void **state)
 	close(pfd[1]);
 }
 
+/* A report request and its end carry the request's id, exactly. */
+static void
+test_report_id(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	uint64_t	 id = 42;
+	size_t		 n;
+
+	(void)state;
+	msg_chan_init(&c, "t", &worker_ctl_table);
+	n = mk(MSG_STATS_REQ, 0, sizeof(id), &id, sizeof(id));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	assert_memory_equal(m.payload, &id, sizeof(id));
+	n = mk(MSG_STATS_REQ, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	chan_worker(&c);
+	n = mk(MSG_STATS_END, 0, sizeof(id), &id, sizeof(id));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE); /* not once */
+	n = mk(MSG_STATS_END, 0, 4, &id, 4);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	/* a worker never asks the monitor for a report */
+	n = mk(MSG_STATS_REQ, 0, sizeof(id), &id, sizeof(id));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
+}
+
 static int	 handled[MSG_TYPE_MAX];
 
 static void
@@ -336,6 +364,7 @@ test_dispatch(void **state)
 	static const struct msg_table tab = MSG_TABLE(rows, &base);
 	struct msg_chan	 c;
 	struct msg	 m;
+	uint64_t	 id = 7;
 	int		 pfd[2];
 	size_t		 n;
 
@@ -348,7 +377,7 @@ test_dispatch(void **state)
 	msg_dispatch(&m, handled);
 	assert_int_equal(handled[MSG_GO], 0);
 	/* the table's own row hides the base's */
-	n = mk(MSG_STATS_REQ, 0, 0, NULL, 0);
+	n = mk(MSG_STATS_REQ, 0, sizeof(id), &id, sizeof(id));
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
 	msg_dispatch(&m, handled);
 	assert_int_equal(handled[MSG_STATS_REQ], 1);
@@ -386,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_socketpair),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_report_id),
 	};
 
 	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
