@@ -158,32 +158,37 @@ capture_kstats(struct capture *c)
 		c->drop_kernel += st.tp_drops;
 }
 
+/* Everything before the drop: the MAC set, the ring, the pcap handle. */
+static void
+capture_open(void *arg)
+{
+	struct capture		*c = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CAPTURE);
+
+	if (served_build(&c->conf, &c->served) == -1)
+		fatal("served");
+	if (ring_attach(&c->ring, fds->ring_out, fds->bell_out, 1) == -1)
+		fatal("setup: data ring");
+	ring_batch_start(&c->ring, &c->batch, batchbuf);
+	ratelim_init(&c->rl_drop, 5, 1000);
+	priv_open_pcap(c);
+}
+
+static const struct worker_role capture_role = {
+	.sandbox = SANDBOX_CAPTURE,
+	.ctl = &worker_ctl_table,
+	.nofile = 16,
+	.open = capture_open,
+};
+
 int
 main(int argc, char *argv[])
 {
-	const struct worker_fds *fds;
 	struct pollfd	 pfd[2];
-	struct drop_req	 dr;
 	int		 n;
 
 	worker_init(argc, argv, "capture");
-	worker_setup(&worker_ctl_table, &cap.conf, &cap);
-	if (served_build(&cap.conf, &cap.served) == -1)
-		fatal("served");
-	fds = privsep_worker_fds(SANDBOX_CAPTURE);
-	if (ring_attach(&cap.ring, fds->ring_out, fds->bell_out, 1) == -1)
-		fatal("setup: data ring");
-	ring_batch_start(&cap.ring, &cap.batch, batchbuf);
-	ratelim_init(&cap.rl_drop, 5, 1000);
-
-	priv_open_pcap(&cap);
-	memset(&dr, 0, sizeof(dr));
-	dr.user = cap.conf.user;
-	dr.chroot = cap.conf.chroot;
-	dr.nofile = 16;
-	dr.sandbox = SANDBOX_CAPTURE;
-	privsep_drop(&dr);
-	worker_ready();
+	worker_start(&capture_role, &cap.conf, &cap);
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;

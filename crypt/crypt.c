@@ -219,12 +219,51 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 	}
 }
 
+/*
+ * Everything before the drop: the setup it was given checked, the TLS
+ * context loaded from memory, the forwarding table, the rings. crypt
+ * holds no network capability; it reads nothing from the network yet.
+ */
+static void
+crypt_open(void *arg)
+{
+	struct crypt		*c = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CRYPT);
+
+	if (c->pem[0] == NULL || c->pem[1] == NULL || c->pem[2] == NULL)
+		fatalx("setup: key material missing");
+	if (c->conf.role == CONF_ROLE_PROXY && c->listen_fd == -1)
+		fatalx("setup: no listening socket");
+	if (c->conf.role == CONF_ROLE_HOST && !c->have_connect)
+		fatalx("setup: no proxy address");
+	if (c->listen_fd != -1 && fcntl(c->listen_fd, F_SETFL,
+	    fcntl(c->listen_fd, F_GETFL) | O_NONBLOCK) == -1)
+		fatal("setup: listen socket");
+	c->ctx = tls_ctx(c);
+	if (fwd_init(c) == -1)
+		fatal("setup: forwarding table");
+	if (ring_attach(&c->from_capture_ring, fds->ring_in, fds->bell_in,
+	    0) == -1 || ring_attach(&c->to_inject_ring, fds->ring_out,
+	    fds->bell_out, 1) == -1)
+		fatal("setup: data rings");
+	ring_batch_start(&c->to_inject_ring, &c->to_inject, injbuf);
+	ratelim_init(&c->rl_drop, 10, 1000);
+	ratelim_init(&c->rl_unauth, 10, 1000);
+	ratelim_init(&c->rl_event, 20, 1000);
+	ratelim_init(&c->rl_refuse, 5, 1000);
+}
+
+static const struct worker_role crypt_role = {
+	.sandbox = SANDBOX_CRYPT,
+	.ctl = &crypt_ctl,
+	.nofile = CRYPT_MAXLINKS + 16,
+	.open = crypt_open,
+};
+
 int
 main(int argc, char *argv[])
 {
-	const struct worker_fds *fds;
 	struct msg_chan	 data, bell;
-	struct drop_req	 dr;
 	size_t		 i;
 
 	worker_init(argc, argv, "crypt");
@@ -238,37 +277,7 @@ main(int argc, char *argv[])
 	cr.redial_ms = RECONNECT_MIN_MS;
 	msg_chan_init(&data, "capture", &msg_tab_frames);
 	msg_chan_init(&bell, "capture", &msg_tab_wake);
-	worker_setup(&crypt_ctl, &cr.conf, &cr);
-	if (cr.pem[0] == NULL || cr.pem[1] == NULL || cr.pem[2] == NULL)
-		fatalx("setup: key material missing");
-	if (cr.conf.role == CONF_ROLE_PROXY && cr.listen_fd == -1)
-		fatalx("setup: no listening socket");
-	if (cr.conf.role == CONF_ROLE_HOST && !cr.have_connect)
-		fatalx("setup: no proxy address");
-	if (cr.listen_fd != -1 && fcntl(cr.listen_fd, F_SETFL,
-	    fcntl(cr.listen_fd, F_GETFL) | O_NONBLOCK) == -1)
-		fatal("setup: listen socket");
-	cr.ctx = tls_ctx(&cr);
-	if (fwd_init(&cr) == -1)
-		fatal("setup: forwarding table");
-	fds = privsep_worker_fds(SANDBOX_CRYPT);
-	if (ring_attach(&cr.from_capture_ring, fds->ring_in, fds->bell_in,
-	    0) == -1 || ring_attach(&cr.to_inject_ring, fds->ring_out,
-	    fds->bell_out, 1) == -1)
-		fatal("setup: data rings");
-	ring_batch_start(&cr.to_inject_ring, &cr.to_inject, injbuf);
-	ratelim_init(&cr.rl_drop, 10, 1000);
-	ratelim_init(&cr.rl_unauth, 10, 1000);
-	ratelim_init(&cr.rl_event, 20, 1000);
-	ratelim_init(&cr.rl_refuse, 5, 1000);
-
-	memset(&dr, 0, sizeof(dr));
-	dr.user = cr.conf.user;
-	dr.chroot = cr.conf.chroot;
-	dr.nofile = CRYPT_MAXLINKS + 16;
-	dr.sandbox = SANDBOX_CRYPT;
-	privsep_drop(&dr);
-	worker_ready();
+	worker_start(&crypt_role, &cr.conf, &cr);
 
 	crypt_loop(&data, &bell);
 

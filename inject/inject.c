@@ -238,31 +238,36 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 	}
 }
 
+/* Everything before the drop: the ring from crypt, the packet socket. */
+static void
+inject_open(void *arg)
+{
+	struct inject		*ij = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_INJECT);
+
+	if (ring_attach(&ij->ring, fds->ring_in, fds->bell_in, 0) == -1)
+		fatal("setup: data ring");
+	ratelim_init(&ij->rl, 5, 1000);
+	priv_open_packet(ij);
+}
+
+static const struct worker_role inject_role = {
+	.sandbox = SANDBOX_INJECT,
+	.ctl = &worker_ctl_table,
+	.nofile = 16,
+	.open = inject_open,
+};
+
 int
 main(int argc, char *argv[])
 {
-	const struct worker_fds *fds;
 	struct msg_chan	 data, bell;
 	struct pollfd	 pfd[2];
-	struct drop_req	 dr;
 
 	worker_init(argc, argv, "inject");
 	msg_chan_init(&data, "crypt", &msg_tab_frames);
 	msg_chan_init(&bell, "crypt", &msg_tab_wake);
-	worker_setup(&worker_ctl_table, &inj.conf, &inj);
-	fds = privsep_worker_fds(SANDBOX_INJECT);
-	if (ring_attach(&inj.ring, fds->ring_in, fds->bell_in, 0) == -1)
-		fatal("setup: data ring");
-	ratelim_init(&inj.rl, 5, 1000);
-
-	priv_open_packet(&inj);
-	memset(&dr, 0, sizeof(dr));
-	dr.user = inj.conf.user;
-	dr.chroot = inj.conf.chroot;
-	dr.nofile = 16;
-	dr.sandbox = SANDBOX_INJECT;
-	privsep_drop(&dr);
-	worker_ready();
+	worker_start(&inject_role, &inj.conf, &inj);
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;

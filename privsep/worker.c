@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "privsep/log.h"
+#include "privsep/privsep.h"
 #include "privsep/worker.h"
 
 volatile sig_atomic_t worker_quit;
@@ -191,6 +192,22 @@ worker_ready(void)
 	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
 		fatal("ready");
 	wk.running = 1;
+}
+
+void
+worker_start(const struct worker_role *role, struct conf *c, void *arg)
+{
+	struct drop_req	 dr;
+
+	worker_setup(role->ctl, c, arg);
+	role->open(arg);
+	memset(&dr, 0, sizeof(dr));
+	dr.user = c->user;
+	dr.chroot = c->chroot;
+	dr.nofile = role->nofile;
+	dr.sandbox = role->sandbox;
+	privsep_drop(&dr);
+	worker_ready();
 }
 
 int

@@ -9,6 +9,7 @@
 #include "lib/conf.h"
 #include "privsep/msg.h"
 #include "privsep/ring.h"
+#include "privsep/sandbox.h"
 
 struct worker_stat {
 	const char	*name;
@@ -33,6 +34,23 @@ extern const struct msg_table worker_ctl_table;
 void	 worker_setup(const struct msg_table *tab, struct conf *c, void *arg);
 /* Tell the monitor we are confined and running. */
 void	 worker_ready(void);
+
+/* How a role starts: see worker_start(). */
+struct worker_role {
+	enum sandbox_role	 sandbox;	/* its seccomp filter */
+	const struct msg_table	*ctl;		/* its setup messages */
+	unsigned		 nofile;	/* RLIMIT_NOFILE once dropped */
+	/* What needs its starting privileges; fatal on failure. */
+	void			(*open)(void *arg);
+};
+/*
+ * Start as every worker does: the setup messages (the configuration
+ * into *c, the others to role->ctl's handlers with arg), then
+ * role->open(arg) while still privileged, then the drop to c's user and
+ * chroot (privsep_drop), then the word to the monitor that it runs.
+ */
+void	 worker_start(const struct worker_role *role, struct conf *c,
+	    void *arg);
 /* 1 once worker_ready() said so: handlers of run-time messages act. */
 int	 worker_running(void);
 /*
