@@ -183,44 +183,47 @@ msg_check_text(const uint8_t *p, size_t len)
 	return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
 }
 
-#define TEXT(max)	1, (max), 0
-#define EMPTY		0, 0, 0
-#define FIXED(t)	sizeof(t), sizeof(t), 0
-#define REPORT(e, n)	4, 4 + sizeof(e) * (n), 0
+/* Payload length bounds: min, max. */
+#define TEXT(max)	1, (max)
+#define EMPTY		0, 0
+#define FIXED(t)	sizeof(t), sizeof(t)
+#define REPORT(e, n)	4, 4 + sizeof(e) * (n)	/* u32 total, n entries */
 
 /*
- * Every type's one row: name, payload length bounds, descriptor, once
- * per channel, and the payload check. The enum in msg.h says who sends
- * it to whom; each receiver's table says which it accepts.
+ * Every type's one row. The enum in msg.h says who sends it to whom;
+ * each receiver's table says which it accepts.
  */
 static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
-	[MSG_NONE] =	{ "none", EMPTY, 0, NULL },
-	[MSG_CONFIG] =	{ "config", TEXT(CONF_MAX_TEXT), 1, msg_check_text },
-	[MSG_PEM_CERT] = { "pem_cert", TEXT(MSG_MAX_PAYLOAD), 1,
-			    msg_check_text },
-	[MSG_PEM_KEY] =	{ "pem_key", TEXT(MSG_MAX_PAYLOAD), 1, msg_check_text },
-	[MSG_PEM_CA] =	{ "pem_ca", TEXT(MSG_MAX_PAYLOAD), 1, msg_check_text },
-	[MSG_LISTEN_FD] = { "listen_fd", 0, 0, 1, 1, NULL },
-	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 1,
-			    msg_check_addr },
-	[MSG_GO] =	{ "go", EMPTY, 1, NULL },
-	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, NULL },
-	[MSG_RELOAD] =	{ "reload", TEXT(CONF_MAX_TEXT), 0, msg_check_text },
-	[MSG_READY] =	{ "ready", EMPTY, 1, NULL },
-	[MSG_LOG] =	{ "log", sizeof(struct msg_log) + 1,
-			    sizeof(struct msg_log) + LOG_LINE_MAX, 0, 0,
-			    msg_check_log },
-	[MSG_STATS] =	{ "stats", sizeof(struct msg_stat),
-			    sizeof(struct msg_stat) * MSG_STATS_MAX, 0, 0,
-			    msg_check_stats },
-	[MSG_LINKS] =	{ "links", REPORT(struct msg_link, MSG_LINKS_MAX), 0,
-			    msg_check_links },
-	[MSG_MACS] =	{ "macs", REPORT(struct msg_mac, MSG_MACS_MAX), 0,
-			    msg_check_macs },
-	[MSG_FRAMES] =	{ "frames", 4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD, 0, 0,
-			    msg_check_frames },
-	[MSG_WAKE] =	{ "wake", EMPTY, 0, NULL },
-	[MSG_STATS_END] = { "stats_end", FIXED(uint64_t), 0, NULL },
+	/*		name		length		fd once	payload */
+	[MSG_NONE] = { "none",		EMPTY,		0, 0,	NULL },
+	[MSG_CONFIG] = { "config",	TEXT(CONF_MAX_TEXT), 0, 1, msg_check_text },
+	[MSG_PEM_CERT] = { "pem_cert",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_PEM_KEY] = { "pem_key",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_LISTEN_FD] = { "listen_fd", EMPTY,		1, 1,	NULL },
+	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 0, 1,
+					msg_check_addr },
+	[MSG_GO] = { "go",		EMPTY,		0, 1,	NULL },
+	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, 0,	NULL },
+	[MSG_RELOAD] = { "reload",	TEXT(CONF_MAX_TEXT), 0, 0, msg_check_text },
+	[MSG_READY] = { "ready",	EMPTY,		0, 1,	NULL },
+	[MSG_LOG] = { "log",		sizeof(struct msg_log) + 1,
+					sizeof(struct msg_log) + LOG_LINE_MAX,
+							0, 0,	msg_check_log },
+	[MSG_STATS] = { "stats",	sizeof(struct msg_stat),
+					sizeof(struct msg_stat) * MSG_STATS_MAX,
+							0, 0,	msg_check_stats },
+	[MSG_LINKS] = { "links",	REPORT(struct msg_link, MSG_LINKS_MAX),
+							0, 0,	msg_check_links },
+	[MSG_MACS] = { "macs",		REPORT(struct msg_mac, MSG_MACS_MAX),
+							0, 0,	msg_check_macs },
+	[MSG_FRAMES] = { "frames",	4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD,
+							0, 0,	msg_check_frames },
+	[MSG_WAKE] = { "wake",		EMPTY,		0, 0,	NULL },
+	[MSG_STATS_END] = { "stats_end", FIXED(uint64_t), 0, 0,	NULL },
 };
 
 #undef TEXT
@@ -231,7 +234,9 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 const struct msg_type_info *
 msg_type_info(uint16_t type)
 {
-	if (type == MSG_NONE || type >= MSG_TYPE_MAX)
+	/* A type without its row is carried by no channel. */
+	if (type == MSG_NONE || type >= MSG_TYPE_MAX ||
+	    msg_types[type].name == NULL)
 		return NULL;
 	return &msg_types[type];
 }
@@ -239,7 +244,7 @@ msg_type_info(uint16_t type)
 const char *
 msg_type_name(uint16_t type)
 {
-	if (type >= MSG_TYPE_MAX)
+	if (type >= MSG_TYPE_MAX || msg_types[type].name == NULL)
 		return "unknown";
 	return msg_types[type].name;
 }
