@@ -174,12 +174,8 @@ capture_open(void *arg)
 	priv_open_pcap(c);
 }
 
-static const struct worker_role capture_role = {
-	.sandbox = SANDBOX_CAPTURE,
-	.ctl = &worker_ctl_table,
-	.nofile = 16,
-	.open = capture_open,
-};
+static const struct worker_role capture_role = { .sandbox = SANDBOX_CAPTURE,
+    .ctl = &worker_ctl_table, .nofile = 16, .open = capture_open };
 
 int
 main(int argc, char *argv[])

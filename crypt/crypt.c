@@ -253,12 +253,8 @@ crypt_open(void *arg)
 	ratelim_init(&c->rl_refuse, 5, 1000);
 }
 
-static const struct worker_role crypt_role = {
-	.sandbox = SANDBOX_CRYPT,
-	.ctl = &crypt_ctl,
-	.nofile = CRYPT_MAXLINKS + 16,
-	.open = crypt_open,
-};
+static const struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
+    .ctl = &crypt_ctl, .nofile = CRYPT_MAXLINKS + 16, .open = crypt_open };
 
 int
 main(int argc, char *argv[])

@@ -251,12 +251,8 @@ inject_open(void *arg)
 	priv_open_packet(ij);
 }
 
-static const struct worker_role inject_role = {
-	.sandbox = SANDBOX_INJECT,
-	.ctl = &worker_ctl_table,
-	.nofile = 16,
-	.open = inject_open,
-};
+static const struct worker_role inject_role = { .sandbox = SANDBOX_INJECT,
+    .ctl = &worker_ctl_table, .nofile = 16, .open = inject_open };
 
 int
 main(int argc, char *argv[])
