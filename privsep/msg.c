@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,49 +121,61 @@ msg_check_str(const char *f, size_t size)
 	return 0;
 }
 
-/* u32 count, then whole entries of esz bytes each. */
+/* Where a string field is in a report's entry, and its size. */
+struct msg_strfield {
+	size_t	 off;
+	size_t	 size;
+};
+#define STRFIELD(t, f)	{ offsetof(t, f), sizeof(((t *)NULL)->f) }
+
+/*
+ * MSG_LINKS, MSG_MACS: a u32 total, then whole entries of esz bytes
+ * whose string fields are all clean (vnetctl prints them as they are).
+ */
 static enum msg_err
-msg_check_count(size_t len, size_t esz)
+msg_check_report(const uint8_t *p, size_t len, size_t esz,
+    const struct msg_strfield *sf, size_t nsf)
 {
-	return (len - 4) % esz != 0 ? MSG_E_LENGTH : MSG_E_NONE;
+	size_t	 off, i;
+
+	if ((len - 4) % esz != 0)
+		return MSG_E_LENGTH;
+	for (off = 4; off < len; off += esz)
+		for (i = 0; i < nsf; i++)
+			if (msg_check_str((const char *)p + off + sf[i].off,
+			    sf[i].size) == -1)
+				return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
 }
 
 static enum msg_err
 msg_check_links(const uint8_t *p, size_t len)
 {
-	struct msg_link	 lk;
-	size_t		 off;
+	static const struct msg_strfield sf[] = {
+		STRFIELD(struct msg_link, peer),
+		STRFIELD(struct msg_link, host),
+		STRFIELD(struct msg_link, subject),
+		STRFIELD(struct msg_link, tls),
+		STRFIELD(struct msg_link, cipher),
+	};
 
-	if (msg_check_count(len, sizeof(lk)) != MSG_E_NONE)
-		return MSG_E_LENGTH;
-	for (off = 4; off < len; off += sizeof(lk)) {
-		memcpy(&lk, p + off, sizeof(lk));
-		if (msg_check_str(lk.peer, sizeof(lk.peer)) ||
-		    msg_check_str(lk.host, sizeof(lk.host)) ||
-		    msg_check_str(lk.subject, sizeof(lk.subject)) ||
-		    msg_check_str(lk.tls, sizeof(lk.tls)) ||
-		    msg_check_str(lk.cipher, sizeof(lk.cipher)))
-			return MSG_E_PAYLOAD;
-	}
-	return MSG_E_NONE;
+	return msg_check_report(p, len, sizeof(struct msg_link), sf,
+	    sizeof(sf) / sizeof(sf[0]));
 }
 
 static enum msg_err
 msg_check_macs(const uint8_t *p, size_t len)
 {
-	struct msg_mac	 mc;
-	size_t		 off;
+	static const struct msg_strfield sf[] = {
+		STRFIELD(struct msg_mac, host),
+		STRFIELD(struct msg_mac, peer),
+	};
 
-	if (msg_check_count(len, sizeof(mc)) != MSG_E_NONE)
-		return MSG_E_LENGTH;
-	for (off = 4; off < len; off += sizeof(mc)) {
-		memcpy(&mc, p + off, sizeof(mc));
-		if (msg_check_str(mc.host, sizeof(mc.host)) ||
-		    msg_check_str(mc.peer, sizeof(mc.peer)))
-			return MSG_E_PAYLOAD;
-	}
-	return MSG_E_NONE;
+	return msg_check_report(p, len, sizeof(struct msg_mac), sf,
+	    sizeof(sf) / sizeof(sf[0]));
 }
+
+#undef STRFIELD
 
 static enum msg_err
 msg_check_addr(const uint8_t *p, size_t len)
