@@ -158,33 +158,33 @@ capture_kstats(struct capture *c)
 		c->drop_kernel += st.tp_drops;
 }
 
+/* Everything before the drop: the MAC set, the ring, the pcap handle. */
+static void
+capture_open(void *arg)
+{
+	struct capture		*c = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CAPTURE);
+
+	if (served_build(&c->conf, &c->served) == -1)
+		fatal("served");
+	if (ring_attach(&c->ring, fds->ring_out, fds->bell_out, 1) == -1)
+		fatal("setup: data ring");
+	ring_batch_start(&c->ring, &c->batch, batchbuf);
+	ratelim_init(&c->rl_drop, 5, 1000);
+	priv_open_pcap(c);
+}
+
+static const struct worker_role capture_role = { .sandbox = SANDBOX_CAPTURE,
+    .ctl = &worker_ctl_table, .nofile = 16, .open = capture_open };
+
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl;
 	struct pollfd	 pfd[2];
-	struct drop_req	 dr;
 	int		 n;
 
 	worker_init(argc, argv, "capture");
-	msg_chan_init(&ctl, "monitor", msg_tab_capture_ctl,
-	    msg_tab_capture_ctl_n);
-	worker_setup(&ctl, &cap.conf, NULL, NULL);
-	if (served_build(&cap.conf, &cap.served) == -1)
-		fatal("served");
-	if (ring_attach(&cap.ring, FD_RING_CAPTURE, FD_DATA_A, 1) == -1)
-		fatal("setup: data ring");
-	ring_batch_start(&cap.ring, &cap.batch, batchbuf);
-	ratelim_init(&cap.rl_drop, 5, 1000);
-
-	priv_open_pcap(&cap);
-	memset(&dr, 0, sizeof(dr));
-	dr.user = cap.conf.user;
-	dr.chroot = cap.conf.chroot;
-	dr.nofile = 16;
-	dr.sandbox = SANDBOX_CAPTURE;
-	privsep_drop(&dr);
-	worker_ready();
+	worker_start(&capture_role, &cap.conf, &cap);
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;
@@ -198,8 +198,8 @@ main(int argc, char *argv[])
 		}
 		if (pfd[0].revents) {
 			capture_kstats(&cap);
-			if (worker_ctl(&ctl, capture_stats, sizeof(capture_stats)
-			    / sizeof(capture_stats[0])) == -1)
+			if (worker_ctl(capture_stats, sizeof(capture_stats) /
+			    sizeof(capture_stats[0]), NULL) == -1)
 				break;
 		}
 		/* Take what is there now; never wait for a batch to fill. */

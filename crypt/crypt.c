@@ -34,39 +34,58 @@ static const struct worker_stat crypt_stats[] = {
 };
 #undef S
 
+/* The key material, loaded from memory before the drop. */
 static void
-crypt_setup_msg(const struct msg *m, void *arg)
+crypt_on_pem(struct msg *m, void *arg)
 {
 	struct crypt	*c = arg;
-	int		 i = -1;
+	int		 i;
 
-	switch (m->type) {
-	case MSG_PEM_CERT: i = 0; break;
-	case MSG_PEM_KEY: i = 1; break;
-	case MSG_PEM_CA: i = 2; break;
-	case MSG_LISTEN_FD:
-		c->listen_fd = m->fd;
-		return;
-	case MSG_CONNECT_ADDR:
-		memcpy(&c->connect, m->payload, sizeof(c->connect));
-		c->have_connect = 1;
-		return;
-	default:
-		return;
-	}
+	i = m->type == MSG_PEM_CERT ? 0 : m->type == MSG_PEM_KEY ? 1 : 2;
 	if ((c->pem[i] = malloc(m->len)) == NULL)
 		fatal("setup");
 	memcpy(c->pem[i], m->payload, m->len);
 	c->pem_len[i] = m->len;
 }
 
-/* What the monitor sends while we run, other than stats requests. */
 static void
-crypt_ctl(const struct msg *m, void *arg)
+crypt_on_listen(struct msg *m, void *arg)
 {
-	if (m->type == MSG_RELOAD)
-		crypt_reload(arg, (const char *)m->payload, m->len);
+	struct crypt	*c = arg;
+
+	c->listen_fd = m->fd;
+	m->fd = -1;
 }
+
+static void
+crypt_on_connect(struct msg *m, void *arg)
+{
+	struct crypt	*c = arg;
+
+	memcpy(&c->connect, m->payload, sizeof(c->connect));
+	c->have_connect = 1;
+}
+
+static void
+crypt_on_reload(struct msg *m, void *arg)
+{
+	/* Before we run, nothing is built yet that a reload could change. */
+	if (!worker_running())
+		return;
+	crypt_reload(arg, (const char *)m->payload, m->len);
+}
+
+/* What crypt takes from the monitor besides what every worker takes. */
+static const struct msg_rule crypt_ctl_rows[] = {
+	{ MSG_PEM_CERT,		crypt_on_pem },
+	{ MSG_PEM_KEY,		crypt_on_pem },
+	{ MSG_PEM_CA,		crypt_on_pem },
+	{ MSG_LISTEN_FD,	crypt_on_listen },
+	{ MSG_CONNECT_ADDR,	crypt_on_connect },
+	{ MSG_RELOAD,		crypt_on_reload },
+};
+static const struct msg_table crypt_ctl =
+    MSG_TABLE(crypt_ctl_rows, &worker_ctl_table);
 
 static void
 crypt_data(struct msg_chan *chan, struct msg_chan *bell)
@@ -82,6 +101,14 @@ crypt_data(struct msg_chan *chan, struct msg_chan *bell)
 		while (batch_next(m.payload, m.len, &off, &f, &len))
 			fwd_from_capture(&cr, f, len);
 	}
+}
+
+/* crypt's part of a report, after its counters: links, then MACs. */
+static void
+crypt_report(void *arg)
+{
+	fwd_report_links(arg);
+	fwd_report(arg);
 }
 
 /*
@@ -126,7 +153,7 @@ crypt_pollset(void)
 	pfd[n].fd = FD_MONITOR;
 	pfd[n].events = POLLIN;
 	pfl[n++] = NULL;
-	pfd[n].fd = FD_DATA_A;
+	pfd[n].fd = cr.from_capture_ring.bell;
 	pfd[n].events = POLLIN;
 	pfl[n++] = NULL;
 	if (cr.listen_fd != -1) {
@@ -148,7 +175,7 @@ crypt_pollset(void)
 }
 
 static void
-crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
+crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 {
 	nfds_t	 n, i;
 	size_t	 k;
@@ -165,15 +192,10 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents) {
-			if (worker_ctl(ctl, crypt_stats, sizeof(crypt_stats) /
-			    sizeof(crypt_stats[0])) == -1)
-				return;
-			if (worker_stats_requested()) {
-				fwd_report_links(&cr);
-				fwd_report(&cr);
-			}
-		}
+		if (pfd[0].revents && worker_ctl(crypt_stats,
+		    sizeof(crypt_stats) / sizeof(crypt_stats[0]),
+		    crypt_report) == -1)
+			return;
 		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
 			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {
@@ -197,11 +219,47 @@ crypt_loop(struct msg_chan *ctl, struct msg_chan *data, struct msg_chan *bell)
 	}
 }
 
+/*
+ * Everything before the drop: the setup it was given checked, the TLS
+ * context loaded from memory, the forwarding table, the rings. crypt
+ * holds no network capability; it reads nothing from the network yet.
+ */
+static void
+crypt_open(void *arg)
+{
+	struct crypt		*c = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CRYPT);
+
+	if (c->pem[0] == NULL || c->pem[1] == NULL || c->pem[2] == NULL)
+		fatalx("setup: key material missing");
+	if (c->conf.role == CONF_ROLE_PROXY && c->listen_fd == -1)
+		fatalx("setup: no listening socket");
+	if (c->conf.role == CONF_ROLE_HOST && !c->have_connect)
+		fatalx("setup: no proxy address");
+	if (c->listen_fd != -1 && fcntl(c->listen_fd, F_SETFL,
+	    fcntl(c->listen_fd, F_GETFL) | O_NONBLOCK) == -1)
+		fatal("setup: listen socket");
+	c->ctx = tls_ctx(c);
+	if (fwd_init(c) == -1)
+		fatal("setup: forwarding table");
+	if (ring_attach(&c->from_capture_ring, fds->ring_in, fds->bell_in,
+	    0) == -1 || ring_attach(&c->to_inject_ring, fds->ring_out,
+	    fds->bell_out, 1) == -1)
+		fatal("setup: data rings");
+	ring_batch_start(&c->to_inject_ring, &c->to_inject, injbuf);
+	ratelim_init(&c->rl_drop, 10, 1000);
+	ratelim_init(&c->rl_unauth, 10, 1000);
+	ratelim_init(&c->rl_event, 20, 1000);
+	ratelim_init(&c->rl_refuse, 5, 1000);
+}
+
+static const struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
+    .ctl = &crypt_ctl, .nofile = CRYPT_MAXLINKS + 16, .open = crypt_open };
+
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data, bell;
-	struct drop_req	 dr;
+	struct msg_chan	 data, bell;
 	size_t		 i;
 
 	worker_init(argc, argv, "crypt");
@@ -213,42 +271,11 @@ main(int argc, char *argv[])
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	cr.listen_fd = -1;
 	cr.redial_ms = RECONNECT_MIN_MS;
-	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
-	msg_chan_init(&data, "capture", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "capture", msg_tab_wake, msg_tab_wake_n);
-	worker_setup(&ctl, &cr.conf, crypt_setup_msg, &cr);
-	if (cr.pem[0] == NULL || cr.pem[1] == NULL || cr.pem[2] == NULL)
-		fatalx("setup: key material missing");
-	if (cr.conf.role == CONF_ROLE_PROXY && cr.listen_fd == -1)
-		fatalx("setup: no listening socket");
-	if (cr.conf.role == CONF_ROLE_HOST && !cr.have_connect)
-		fatalx("setup: no proxy address");
-	if (cr.listen_fd != -1 && fcntl(cr.listen_fd, F_SETFL,
-	    fcntl(cr.listen_fd, F_GETFL) | O_NONBLOCK) == -1)
-		fatal("setup: listen socket");
-	cr.ctx = tls_ctx(&cr);
-	if (fwd_init(&cr) == -1)
-		fatal("setup: forwarding table");
-	if (ring_attach(&cr.from_capture_ring, FD_RING_CRYPT_IN, FD_DATA_A,
-	    0) == -1 || ring_attach(&cr.to_inject_ring, FD_RING_CRYPT_OUT,
-	    FD_DATA_B, 1) == -1)
-		fatal("setup: data rings");
-	ring_batch_start(&cr.to_inject_ring, &cr.to_inject, injbuf);
-	ratelim_init(&cr.rl_drop, 10, 1000);
-	ratelim_init(&cr.rl_unauth, 10, 1000);
-	ratelim_init(&cr.rl_event, 20, 1000);
-	ratelim_init(&cr.rl_refuse, 5, 1000);
+	msg_chan_init(&data, "capture", &msg_tab_frames);
+	msg_chan_init(&bell, "capture", &msg_tab_wake);
+	worker_start(&crypt_role, &cr.conf, &cr);
 
-	memset(&dr, 0, sizeof(dr));
-	dr.user = cr.conf.user;
-	dr.chroot = cr.conf.chroot;
-	dr.nofile = CRYPT_MAXLINKS + 16;
-	dr.sandbox = SANDBOX_CRYPT;
-	privsep_drop(&dr);
-	worker_ready();
-	worker_ctl_handler(crypt_ctl, &cr);
-
-	crypt_loop(&ctl, &data, &bell);
+	crypt_loop(&data, &bell);
 
 	for (i = 0; i < cr.nlinks; i++)
 		link_close(&cr, cr.links[i], "shutdown", WIRE_CLOSE_SHUTDOWN);

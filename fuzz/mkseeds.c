@@ -319,6 +319,7 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	struct msg_addr		 a6 = { .family = AF_INET6, .port = 4789,
 				    .addr = { 0xfd, 0, [15] = 1 } };
 	uint8_t			 logbuf[256], minframe[VNET_FRAME_MIN];
+	uint64_t		 id = 42;	/* a report request's */
 	size_t			 i, len;
 	uint8_t			*text;
 	char			 name[64];
@@ -342,6 +343,8 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	    st, sizeof(st));
 	msg_seed(dir, "monitor-crypt-ready", T_MONITOR_CRYPT, 0, 2, MSG_READY,
 	    NULL, 0);
+	msg_seed(dir, "monitor-stats-end", T_MONITOR, 0, 2, MSG_STATS_END,
+	    &id, sizeof(id));
 	{
 		struct {
 			uint32_t	 total;
@@ -393,10 +396,10 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	}
 	msg_seed(dir, "capture-go", T_CAPTURE, 0, 2, MSG_GO, NULL, 0);
 	msg_seed(dir, "capture-stats-req", T_CAPTURE, 0, 3, MSG_STATS_REQ,
-	    NULL, 0);
+	    &id, sizeof(id));
 	msg_seed(dir, "inject-go", T_INJECT, 0, 1, MSG_GO, NULL, 0);
 	msg_seed(dir, "inject-stats-req", T_INJECT, 0, 1, MSG_STATS_REQ,
-	    NULL, 0);
+	    &id, sizeof(id));
 	msg_seed(dir, "crypt-pem-cert", T_CRYPT, 0, 1, MSG_PEM_CERT, pem,
 	    sizeof(pem) - 1);
 	msg_seed(dir, "crypt-pem-key", T_CRYPT, 0, 2, MSG_PEM_KEY, pem,
@@ -409,7 +412,8 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	msg_seed(dir, "crypt-connect-v6", T_CRYPT, 0, 2, MSG_CONNECT_ADDR,
 	    &a6, sizeof(a6));
 	msg_seed(dir, "crypt-go", T_CRYPT, 0, 1, MSG_GO, NULL, 0);
-	msg_seed(dir, "crypt-stats-req", T_CRYPT, 0, 1, MSG_STATS_REQ, NULL, 0);
+	msg_seed(dir, "crypt-stats-req", T_CRYPT, 0, 1, MSG_STATS_REQ, &id,
+	    sizeof(id));
 
 	/* Batches, built the way capture and crypt build them. */
 	if (nframes > 0) {

@@ -23,20 +23,46 @@
 #include "privsep/log.h"
 #include "privsep/msg.h"
 
+/*
+ * Each channel's types, in the order the corpus's first byte names them.
+ * The control channels' own tables live with their handlers
+ * (monitor/supervise.c, privsep/worker.c, crypt/crypt.c) and carry the
+ * same types; the handlers are no part of the decode.
+ */
+static const struct msg_rule from_worker_rows[] = {
+	{ MSG_READY, NULL }, { MSG_LOG, NULL }, { MSG_STATS, NULL },
+	{ MSG_STATS_END, NULL },
+};
+static const struct msg_table from_worker =
+    MSG_TABLE(from_worker_rows, NULL);
+static const struct msg_rule from_crypt_rows[] = {
+	{ MSG_LINKS, NULL }, { MSG_MACS, NULL },
+};
+static const struct msg_table from_crypt =
+    MSG_TABLE(from_crypt_rows, &from_worker);
+static const struct msg_rule worker_rows[] = {
+	{ MSG_CONFIG, NULL }, { MSG_GO, NULL }, { MSG_STATS_REQ, NULL },
+};
+static const struct msg_table worker_ctl = MSG_TABLE(worker_rows, NULL);
+static const struct msg_rule crypt_rows[] = {
+	{ MSG_PEM_CERT, NULL }, { MSG_PEM_KEY, NULL }, { MSG_PEM_CA, NULL },
+	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
+	{ MSG_RELOAD, NULL },
+};
+static const struct msg_table crypt_ctl =
+    MSG_TABLE(crypt_rows, &worker_ctl);
+
 static const struct {
 	const char		*name;
-	const struct msg_rule	*rules;
-	const size_t		*n;
+	const struct msg_table	*tab;
 } tabs[] = {
-	{ "monitor", msg_tab_monitor_from_worker,
-	    &msg_tab_monitor_from_worker_n },
-	{ "capture_ctl", msg_tab_capture_ctl, &msg_tab_capture_ctl_n },
-	{ "crypt_ctl", msg_tab_crypt_ctl, &msg_tab_crypt_ctl_n },
-	{ "inject_ctl", msg_tab_inject_ctl, &msg_tab_inject_ctl_n },
-	{ "frames", msg_tab_frames, &msg_tab_frames_n },
-	{ "monitor_crypt", msg_tab_monitor_from_crypt,
-	    &msg_tab_monitor_from_crypt_n },
-	{ "wake", msg_tab_wake, &msg_tab_wake_n },
+	{ "monitor", &from_worker },
+	{ "capture_ctl", &worker_ctl },
+	{ "crypt_ctl", &crypt_ctl },
+	{ "inject_ctl", &worker_ctl },
+	{ "frames", &msg_tab_frames },
+	{ "monitor_crypt", &from_crypt },
+	{ "wake", &msg_tab_wake },
 };
 #define NTABS	(sizeof(tabs) / sizeof(tabs[0]))
 
@@ -164,10 +190,12 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_PEM_CA:
 		return memchr(p, '\0', len) == NULL;
 	case MSG_GO:
-	case MSG_STATS_REQ:
 	case MSG_READY:
 	case MSG_LISTEN_FD:
 		return len == 0;
+	case MSG_STATS_REQ:
+	case MSG_STATS_END:
+		return len == sizeof(uint64_t);	/* the request's id */
 	default:
 		return -1;
 	}
@@ -189,40 +217,48 @@ ragged(uint16_t type, size_t len)
 	}
 }
 
-/* Expected verdict; *rule gets the matching rule when there is one. */
-static int
-model(const struct msg_rule *rules, size_t nrules, uint32_t seen,
-    const uint8_t *buf, size_t n, int hasfd, const struct msg_rule **rule)
+/*
+ * Expected verdict: MSG_E_NONE or the reason, MSG_E_MAX for a type the
+ * model does not know; *rule gets the matching row when there is one
+ * (the table's own rows first, then its base's).
+ */
+static enum msg_err
+model(const struct msg_table *tab, uint32_t seen, const uint8_t *buf,
+    size_t n, int hasfd, const struct msg_rule **rule)
 {
-	struct msg_hdr	 h;
-	size_t		 i;
+	const struct msg_type_info	*ti;
+	const struct msg_table		*t;
+	struct msg_hdr			 h;
+	size_t				 i;
 
 	*rule = NULL;
 	if (n < MSG_HDR_LEN)
-		return -MSG_E_SHORT;
+		return MSG_E_SHORT;
 	memcpy(&h, buf, sizeof(h));
 	if (h.len != n - MSG_HDR_LEN)
-		return -MSG_E_TRUNC;
+		return MSG_E_TRUNC;
 	if (h.flags != 0)
-		return -MSG_E_FLAGS;
-	for (i = 0; i < nrules; i++)
-		if (rules[i].type == h.type)
-			*rule = &rules[i];
+		return MSG_E_FLAGS;
+	for (t = tab; t != NULL && *rule == NULL; t = t->base)
+		for (i = 0; i < t->nrows && *rule == NULL; i++)
+			if (t->rows[i].type == h.type)
+				*rule = &t->rows[i];
 	if (*rule == NULL)
-		return -MSG_E_TYPE;
-	if (h.len < (*rule)->minlen || h.len > (*rule)->maxlen)
-		return -MSG_E_LENGTH;
-	if (!hasfd != !(*rule)->wantfd)
-		return -MSG_E_FD;
-	if ((*rule)->once && h.type < 32 && (seen & (1u << h.type)))
-		return -MSG_E_ONCE;
+		return MSG_E_TYPE;
+	FUZZ_ASSERT((ti = msg_type_info(h.type)) != NULL);
+	if (h.len < ti->minlen || h.len > ti->maxlen)
+		return MSG_E_LENGTH;
+	if (!hasfd != !ti->wantfd)
+		return MSG_E_FD;
+	if (ti->once && (seen & (1u << h.type)))
+		return MSG_E_ONCE;
 	switch (payload_ok(h.type, buf + MSG_HDR_LEN, h.len)) {
 	case 0:
-		return -MSG_E_PAYLOAD;
+		return MSG_E_PAYLOAD;
 	case 1:
-		return MSG_OK;
+		return MSG_E_NONE;
 	default:
-		return -MSG_E_MAX;	/* unknown type: OK or a payload error */
+		return MSG_E_MAX;	/* unknown type: OK or a payload error */
 	}
 }
 
@@ -259,12 +295,15 @@ check_ok(const struct msg_rule *r, const struct msg *m, const uint8_t *buf,
 	struct conf		 c;
 	struct conf_error	 err;
 
-	FUZZ_ASSERT(r != NULL && m->type == r->type);
+	const struct msg_type_info *ti = msg_type_info(m->type);
+
+	FUZZ_ASSERT(r != NULL && m->type == r->type && m->rule == r);
+	FUZZ_ASSERT(ti != NULL);
 	FUZZ_ASSERT(m->payload == buf + MSG_HDR_LEN);
 	FUZZ_ASSERT(m->len == n - MSG_HDR_LEN);
-	FUZZ_ASSERT(m->len >= r->minlen && m->len <= r->maxlen);
+	FUZZ_ASSERT(m->len >= ti->minlen && m->len <= ti->maxlen);
 	FUZZ_ASSERT(m->len <= MSG_MAX_PAYLOAD);
-	FUZZ_ASSERT(!hasfd == !r->wantfd);
+	FUZZ_ASSERT(!hasfd == !ti->wantfd);
 	FUZZ_ASSERT(m->fd == -1);
 	FUZZ_ASSERT(strcmp(msg_type_name(m->type), "unknown") != 0);
 	switch (m->type) {
@@ -292,7 +331,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t		*buf;
 	size_t			 t, n, reps, i;
 	uint32_t		 before;
-	int			 hasfd, rc, want;
+	enum msg_status		 st;
+	enum msg_err		 rc, want;
+	int			 hasfd;
 
 	if (size < 1)
 		return 0;
@@ -302,32 +343,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = data + 1;
 	n = size - 1;
 
-	msg_chan_init(&chan, tabs[t].name, tabs[t].rules, *tabs[t].n);
+	msg_chan_init(&chan, tabs[t].name, tabs[t].tab);
 	for (i = 0; i < reps; i++) {
 		before = chan.seen;
-		want = model(tabs[t].rules, *tabs[t].n, chan.seen, buf, n,
-		    hasfd, &rule);
+		want = model(tabs[t].tab, chan.seen, buf, n, hasfd, &rule);
 		memset(&m, 0xa5, sizeof(m));
-		rc = msg_decode(&chan, buf, n, hasfd, &m);
+		st = msg_decode(&chan, buf, n, hasfd, &m, &rc);
+		FUZZ_ASSERT(st == MSG_ST_OK || st == MSG_ST_VIOLATION);
+		FUZZ_ASSERT((st == MSG_ST_OK) == (rc == MSG_E_NONE));
 		/* A length that is no whole number of entries: either name. */
-		if (want == -MSG_E_PAYLOAD && rule != NULL &&
+		if (want == MSG_E_PAYLOAD && rule != NULL &&
 		    ragged(rule->type, n - MSG_HDR_LEN))
-			FUZZ_ASSERT(rc == -MSG_E_PAYLOAD ||
-			    rc == -MSG_E_LENGTH);
-		else if (want == -MSG_E_MAX)
-			FUZZ_ASSERT(rc == MSG_OK || rc == -MSG_E_PAYLOAD ||
-			    rc == -MSG_E_LENGTH);
+			FUZZ_ASSERT(rc == MSG_E_PAYLOAD ||
+			    rc == MSG_E_LENGTH);
+		else if (want == MSG_E_MAX)
+			FUZZ_ASSERT(rc == MSG_E_NONE || rc == MSG_E_PAYLOAD ||
+			    rc == MSG_E_LENGTH);
 		else
 			FUZZ_ASSERT(rc == want);
-		if (rc != MSG_OK) {
-			FUZZ_ASSERT(rc < 0 && rc > -MSG_E_MAX);
+		if (rc != MSG_E_NONE) {
+			FUZZ_ASSERT(rc > MSG_E_NONE && rc < MSG_E_MAX);
 			FUZZ_ASSERT(chan.seen == before);
 			FUZZ_ASSERT(strcmp(msg_strerror(rc),
 			    "unknown error") != 0);
 			continue;
 		}
 		check_ok(rule, &m, buf, n, hasfd);
-		if (rule->once && m.type < 32)
+		if (msg_type_info(m.type)->once)
 			FUZZ_ASSERT(chan.seen == (before | 1u << m.type));
 		else
 			FUZZ_ASSERT(chan.seen == before);

@@ -35,9 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ring	 r;
 	struct msg_chan	 chan, bell;
 	struct msg	 m;
+	enum msg_err	 why;
+	enum msg_status	 st;
 	uint32_t	 tail, used = 0;
 	size_t		 n, rec;
-	int		 rv, k;
+	int		 k;
 
 	if (memfd == -1)
 		setup();
@@ -49,14 +51,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(raw + RING_HDR_LEN, data + 4, n);
 	memcpy(raw, &tail, 4);
 	FUZZ_ASSERT(ring_attach(&r, dup(memfd), sv[1], 0) == 0);
-	msg_chan_init(&chan, "fuzz", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "fuzz", msg_tab_wake, msg_tab_wake_n);
+	msg_chan_init(&chan, "fuzz", &msg_tab_frames);
+	msg_chan_init(&bell, "fuzz", &msg_tab_wake);
 	for (k = 0; k < 64; k++) {
-		rv = ring_recv(&r, &chan, &bell, buf, &m);
-		if (rv != 1) {
-			FUZZ_ASSERT(rv == 0 || rv <= -2);
+		st = ring_recv(&r, &chan, &bell, buf, &m, &why);
+		if (st != MSG_ST_OK) {
+			FUZZ_ASSERT(st == MSG_ST_NONE ||
+			    (st == MSG_ST_VIOLATION && why != MSG_E_NONE));
 			/* Empty means everything published was taken. */
-			FUZZ_ASSERT(rv != 0 || used == tail);
+			FUZZ_ASSERT(st != MSG_ST_NONE || used == tail);
 			break;
 		}
 		FUZZ_ASSERT(m.type == MSG_FRAMES);

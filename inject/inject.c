@@ -238,35 +238,36 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 	}
 }
 
+/* Everything before the drop: the ring from crypt, the packet socket. */
+static void
+inject_open(void *arg)
+{
+	struct inject		*ij = arg;
+	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_INJECT);
+
+	if (ring_attach(&ij->ring, fds->ring_in, fds->bell_in, 0) == -1)
+		fatal("setup: data ring");
+	ratelim_init(&ij->rl, 5, 1000);
+	priv_open_packet(ij);
+}
+
+static const struct worker_role inject_role = { .sandbox = SANDBOX_INJECT,
+    .ctl = &worker_ctl_table, .nofile = 16, .open = inject_open };
+
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl, data, bell;
+	struct msg_chan	 data, bell;
 	struct pollfd	 pfd[2];
-	struct drop_req	 dr;
 
 	worker_init(argc, argv, "inject");
-	msg_chan_init(&ctl, "monitor", msg_tab_inject_ctl,
-	    msg_tab_inject_ctl_n);
-	msg_chan_init(&data, "crypt", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&bell, "crypt", msg_tab_wake, msg_tab_wake_n);
-	worker_setup(&ctl, &inj.conf, NULL, NULL);
-	if (ring_attach(&inj.ring, FD_RING_INJECT, FD_DATA_A, 0) == -1)
-		fatal("setup: data ring");
-	ratelim_init(&inj.rl, 5, 1000);
-
-	priv_open_packet(&inj);
-	memset(&dr, 0, sizeof(dr));
-	dr.user = inj.conf.user;
-	dr.chroot = inj.conf.chroot;
-	dr.nofile = 16;
-	dr.sandbox = SANDBOX_INJECT;
-	privsep_drop(&dr);
-	worker_ready();
+	msg_chan_init(&data, "crypt", &msg_tab_frames);
+	msg_chan_init(&bell, "crypt", &msg_tab_wake);
+	worker_start(&inject_role, &inj.conf, &inj);
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = FD_DATA_A;
+	pfd[1].fd = inj.ring.bell;
 	pfd[1].events = POLLIN;
 	while (!worker_quit) {
 		/* Frames left in the ring (a fairness bound): no sleeping. */
@@ -275,8 +276,8 @@ main(int argc, char *argv[])
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents && worker_ctl(&ctl, inject_stats,
-		    sizeof(inject_stats) / sizeof(inject_stats[0])) == -1)
+		if (pfd[0].revents && worker_ctl(inject_stats,
+		    sizeof(inject_stats) / sizeof(inject_stats[0]), NULL) == -1)
 			break;
 		if (pfd[1].revents || ring_pending(&inj.ring))
 			inject_data(&inj, &data, &bell);

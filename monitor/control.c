@@ -33,8 +33,7 @@ struct ctl_client {
 	struct ctl_req	 req;
 	int		 waiting;
 	struct timespec	 deadline;
-	uint64_t	 want[W_COUNT];
-	uint64_t	 want_links, want_macs;
+	uint64_t	 want[W_COUNT];	/* report ids to wait for, 0: none */
 };
 
 static struct ctl_client clients[CTL_CLIENTS];
@@ -473,6 +472,7 @@ control_request(struct monitor *m, struct ctl_client *c)
 {
 	const char	*why;
 	char		 msg[96];
+	uint64_t	 id;
 	int		 i;
 
 	if (ctlreq_parse(c->buf, c->len, &c->req, &why) == -1) {
@@ -488,11 +488,9 @@ control_request(struct monitor *m, struct ctl_client *c)
 		control_answer(m, c);
 		return;
 	}
-	supervise_stats(m);
+	id = supervise_stats(m);
 	for (i = 0; i < W_COUNT; i++)
-		c->want[i] = m->w[i].ready ? m->w[i].stats_gen + 1 : 0;
-	c->want_links = m->links.gen + (m->w[W_CRYPT].ready ? 1 : 0);
-	c->want_macs = m->macs.gen + (m->w[W_CRYPT].ready ? 1 : 0);
+		c->want[i] = m->w[i].asked == id ? id : 0;
 	c->waiting = 1;
 	ts_deadline(&c->deadline, CTL_WAIT_MS);
 }
@@ -532,10 +530,15 @@ control_fresh(const struct monitor *m, const struct ctl_client *c)
 {
 	int	 i;
 
+	/*
+	 * Every report asked for has ended (crypt's with its links and
+	 * MACs); one from a worker that died first never will, and the
+	 * deadline answers with what there is.
+	 */
 	for (i = 0; i < W_COUNT; i++)
-		if (m->w[i].ready && m->w[i].stats_gen < c->want[i])
+		if (m->w[i].answered < c->want[i])
 			return 0;
-	return m->links.gen >= c->want_links && m->macs.gen >= c->want_macs;
+	return 1;
 }
 
 /* Answer the clients whose reports are in, or who waited long enough. */

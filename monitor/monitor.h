@@ -8,16 +8,21 @@
 
 #include "lib/conf.h"
 #include "privsep/msg.h"
+#include "privsep/privsep.h"
 
 enum worker_id { W_CAPTURE, W_CRYPT, W_INJECT, W_COUNT };
 
+struct monitor;
+
 struct worker {
+	struct monitor	*mon;		/* the monitor it belongs to */
 	const char	*name;		/* "capture" */
 	const char	*exe;		/* "vnet-capture" */
+	enum sandbox_role role;
 	const unsigned	*caps;		/* capabilities it starts with */
 	size_t		 ncaps;
-	int		 data[4];	/* its data channel ends (kept here) */
-	int		 ndata;
+	/* Its data channel ends, kept here for life; .monitor is -1. */
+	struct worker_fds fds;
 	int		 ctl;		/* our end of its control channel */
 	pid_t		 pid;
 	int		 ready;
@@ -26,18 +31,18 @@ struct worker {
 	unsigned	 backoff_ms;	/* next restart delay */
 	struct timespec	 started;
 	struct timespec	 restart_at;	/* when pid == -1: start then */
-	/* Its last reports (crypt: links and MACs too), and their count. */
+	/* Its last counters (crypt: links and MACs in struct monitor). */
 	uint8_t		*stats;
 	size_t		 statslen;
-	uint64_t	 stats_gen;
-	int		 log_next;	/* SIGUSR1: log the next reports */
+	uint64_t	 asked;		/* id of the last report request sent */
+	uint64_t	 answered;	/* id of the last report that ended */
+	int		 log_next;	/* SIGUSR1: log the next report */
 };
 
 /* crypt's last link and MAC reports, raw MSG_LINKS/MSG_MACS payloads. */
 struct report {
 	uint8_t		*buf;
 	size_t		 len;
-	uint64_t	 gen;
 };
 
 /* What the monitor loaded at start and hands to workers. */
@@ -56,6 +61,7 @@ struct monitor {
 	int		 verbose;
 	struct worker	 w[W_COUNT];
 	struct report	 links, macs;
+	uint64_t	 report_id;		/* the last report request's */
 	struct timespec	 started;
 	int		 control_fd;
 	gid_t		 control_gid;
@@ -65,9 +71,9 @@ struct monitor {
 void	 supervise_init(struct monitor *);
 int	 supervise_start(struct monitor *, struct worker *);
 void	 supervise_reap(struct monitor *);
-void	 supervise_ctl(struct monitor *, struct worker *);
+void	 supervise_ctl(struct worker *);
 void	 supervise_due(struct monitor *, int *timeout_ms);
-void	 supervise_stats(struct monitor *);
+uint64_t supervise_stats(struct monitor *);
 void	 supervise_stop(struct monitor *);
 void	 supervise_log_stats(struct monitor *);
 void	 supervise_backoff_max(unsigned ms);

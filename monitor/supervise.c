@@ -23,6 +23,8 @@
 #define STABLE_SECS	10	/* a worker up this long resets its backoff */
 
 static uint8_t	 rxbuf[MSG_MAX];
+/* What the monitor takes from each worker (below, with the handlers). */
+static const struct msg_table from_worker, from_crypt;
 /* restart-max-delay: how far a crash loop's restart delay may grow. */
 static unsigned	 backoff_max_ms = CONF_RESTART_MAX_DELAY_DEFAULT;
 
@@ -49,9 +51,13 @@ supervise_init(struct monitor *m)
 		struct worker *w = &m->w[i];
 
 		memset(w, 0, sizeof(*w));
+		w->mon = m;
 		w->name = spec[i].name;
 		w->exe = spec[i].exe;
+		w->role = spec[i].role;
 		w->caps = privsep_worker_caps(spec[i].role, &w->ncaps);
+		w->fds.monitor = w->fds.bell_in = w->fds.ring_in = -1;
+		w->fds.bell_out = w->fds.ring_out = -1;
 		w->ctl = -1;
 		w->pid = -1;
 		w->backoff_ms = BACKOFF_MIN_MS;
@@ -85,22 +91,21 @@ int
 supervise_start(struct monitor *m, struct worker *w)
 {
 	struct spawn_req	 req;
+	struct worker_fds	 fds = w->fds;
 	char			 path[4096];
-	int			 sv[2], fds[5], i;
+	int			 sv[2];
 
 	if (msg_socketpair(sv) == -1) {
 		log_warn("event=error what=socketpair worker=%s", w->name);
 		return -1;
 	}
-	fds[0] = sv[1];
-	for (i = 0; i < w->ndata; i++)
-		fds[1 + i] = w->data[i];
+	fds.monitor = sv[1];
 	snprintf(path, sizeof(path), "%s/%s", m->libexec, w->exe);
 	memset(&req, 0, sizeof(req));
 	req.path = path;
 	req.argv0 = w->exe;
-	req.fds = fds;
-	req.nfds = 1 + w->ndata;
+	req.role = w->role;
+	req.fds = &fds;
 	req.caps = w->caps;
 	req.ncaps = w->ncaps;
 	req.verbose = m->verbose;
@@ -113,12 +118,8 @@ supervise_start(struct monitor *m, struct worker *w)
 	}
 	w->ctl = sv[0];
 	w->ready = 0;
-	if (w == &m->w[W_CRYPT])
-		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_crypt,
-		    msg_tab_monitor_from_crypt_n);
-	else
-		msg_chan_init(&w->chan, w->name, msg_tab_monitor_from_worker,
-		    msg_tab_monitor_from_worker_n);
+	msg_chan_init(&w->chan, w->name, w == &m->w[W_CRYPT] ? &from_crypt :
+	    &from_worker);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	audit("event=worker_start worker=%s pid=%ld restarts=%u", w->name,
 	    (long)w->pid, w->restarts);
@@ -233,53 +234,103 @@ supervise_log_macs(const struct report *r)
 }
 
 static void
-supervise_report(struct monitor *m, struct worker *w, const struct msg *msg)
+supervise_on_ready(struct msg *msg, void *ctx)
 {
-	struct report	*r = msg->type == MSG_LINKS ? &m->links : &m->macs;
+	(void)msg;
+	supervise_ready(ctx);
+}
 
-	if (msg->type == MSG_STATS) {
-		supervise_keep(&w->stats, &w->statslen, msg);
-		w->stats_gen++;
-		if (w->log_next) {
-			supervise_log_one(w);
-			if (w != &m->w[W_CRYPT])
-				w->log_next = 0;
-		}
+static void
+supervise_on_log(struct msg *msg, void *ctx)
+{
+	supervise_log(ctx, msg);
+}
+
+static void
+supervise_on_stats(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+
+	supervise_keep(&w->stats, &w->statslen, msg);
+}
+
+static void
+supervise_on_links(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+
+	supervise_keep(&w->mon->links.buf, &w->mon->links.len, msg);
+}
+
+static void
+supervise_on_macs(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+
+	supervise_keep(&w->mon->macs.buf, &w->mon->macs.len, msg);
+}
+
+/*
+ * A report is complete, whatever parts it had: it is fresh for the
+ * control clients that asked before it (monitor/control.c), and
+ * SIGUSR1 logs it whole.
+ */
+static void
+supervise_on_stats_end(struct msg *msg, void *ctx)
+{
+	struct worker	*w = ctx;
+	uint64_t	 id;
+
+	memcpy(&id, msg->payload, sizeof(id));
+	/* Only an answer to what we asked moves it on. */
+	if (id > w->asked || id < w->answered)
 		return;
-	}
-	supervise_keep(&r->buf, &r->len, msg);
-	r->gen++;
-	if (msg->type == MSG_MACS && w->log_next) {
-		supervise_log_macs(r);
+	w->answered = id;
+	if (w->log_next) {
+		supervise_log_one(w);
+		if (w == &w->mon->w[W_CRYPT])
+			supervise_log_macs(&w->mon->macs);
 		w->log_next = 0;
 	}
 }
 
+/* What the monitor takes from any worker, and what it does with it. */
+static const struct msg_rule from_worker_rows[] = {
+	{ MSG_READY,	supervise_on_ready },
+	{ MSG_LOG,	supervise_on_log },
+	{ MSG_STATS,	supervise_on_stats },
+	{ MSG_STATS_END, supervise_on_stats_end },
+};
+static const struct msg_table from_worker =
+    MSG_TABLE(from_worker_rows, NULL);
+
+/* crypt alone also reports its links and forwarding table. */
+static const struct msg_rule from_crypt_rows[] = {
+	{ MSG_LINKS,	supervise_on_links },
+	{ MSG_MACS,	supervise_on_macs },
+};
+static const struct msg_table from_crypt =
+    MSG_TABLE(from_crypt_rows, &from_worker);
+
 void
-supervise_ctl(struct monitor *m, struct worker *w)
+supervise_ctl(struct worker *w)
 {
 	struct msg	 msg;
-	int		 rv;
+	enum msg_status	 st;
+	enum msg_err	 why;
 
 	for (;;) {
-		rv = msg_recv(w->ctl, &w->chan, rxbuf, &msg);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		st = msg_recv(w->ctl, &w->chan, rxbuf, &msg, &why);
+		if (st == MSG_ST_NONE)
 			return;
-		if (rv == 1) {
-			if (msg.fd != -1)
-				close(msg.fd);
-			if (msg.type == MSG_READY)
-				supervise_ready(w);
-			else if (msg.type == MSG_LOG)
-				supervise_log(w, &msg);
-			else
-				supervise_report(m, w, &msg);
+		if (st == MSG_ST_OK) {
+			msg_dispatch(&msg, w);
 			continue;
 		}
-		if (rv <= -2) {
+		if (st == MSG_ST_VIOLATION) {
 			audit("event=worker_violation worker=%s pid=%ld "
 			    "reason=\"%s\" action=kill", w->name, (long)w->pid,
-			    msg_strerror(-(rv + 2)));
+			    msg_strerror(why));
 			kill(w->pid, SIGKILL);
 		}
 		/* End of file, error or violation: the channel is done. */
@@ -367,18 +418,24 @@ supervise_due(struct monitor *m, int *timeout_ms)
 	}
 }
 
-/* Ask every running worker for fresh reports. */
-void
+/*
+ * Ask every running worker for a fresh report; returns the request's
+ * id, which each worker's MSG_STATS_END carries back.
+ */
+uint64_t
 supervise_stats(struct monitor *m)
 {
-	int	 i;
+	uint64_t	 id = ++m->report_id;
+	int		 i;
 
 	for (i = 0; i < W_COUNT; i++)
-		if (m->w[i].ctl != -1 && m->w[i].ready)
-			(void)msg_send(m->w[i].ctl, MSG_STATS_REQ, NULL, 0);
+		if (m->w[i].ctl != -1 && m->w[i].ready &&
+		    msg_send(m->w[i].ctl, MSG_STATS_REQ, &id, sizeof(id)) == 0)
+			m->w[i].asked = id;
+	return id;
 }
 
-/* SIGUSR1: log the replies to a fresh request as they come in. */
+/* SIGUSR1: log the answers to a fresh request as each one ends. */
 void
 supervise_log_stats(struct monitor *m)
 {
@@ -403,7 +460,7 @@ supervise_stop(struct monitor *m)
 		/* Their last words (crypt's link_down records) still count. */
 		for (i = 0; i < W_COUNT; i++)
 			if (m->w[i].ctl != -1)
-				supervise_ctl(m, &m->w[i]);
+				supervise_ctl(&m->w[i]);
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 			struct worker *w = supervise_find(m, pid);
 

@@ -36,12 +36,16 @@ usage(void)
  * is a ring (privsep/ring.h) that carries the frames and a socketpair
  * that carries its doorbells; each socket end is shut down in the
  * direction it must never use, and each worker gets its own descriptor
- * of the ring, in the order of the FD_ constants in privsep/msg.h.
+ * of the ring. Who gets which end is said by name: privsep_spawn()
+ * puts each at the number its role's table gives it.
  */
 static int
 monitor_channels(struct monitor *m)
 {
-	int	 cc[2], ci[2], rc, ri;
+	struct worker_fds	*cap = &m->w[W_CAPTURE].fds;
+	struct worker_fds	*cry = &m->w[W_CRYPT].fds;
+	struct worker_fds	*inj = &m->w[W_INJECT].fds;
+	int			 cc[2], ci[2], rc, ri;
 
 	if (msg_socketpair(cc) == -1 || msg_socketpair(ci) == -1)
 		return -1;
@@ -50,18 +54,17 @@ monitor_channels(struct monitor *m)
 		return -1;
 	if ((rc = ring_create()) == -1 || (ri = ring_create()) == -1)
 		return -1;
-	m->w[W_CAPTURE].data[0] = cc[0];	/* capture -> crypt */
-	m->w[W_CAPTURE].data[1] = rc;
-	m->w[W_CAPTURE].ndata = 2;
-	m->w[W_CRYPT].data[0] = cc[1];
-	m->w[W_CRYPT].data[1] = ci[0];		/* crypt -> inject */
-	m->w[W_CRYPT].data[2] = fcntl(rc, F_DUPFD_CLOEXEC, 0);
-	m->w[W_CRYPT].data[3] = fcntl(ri, F_DUPFD_CLOEXEC, 0);
-	m->w[W_CRYPT].ndata = 4;
-	m->w[W_INJECT].data[0] = ci[1];
-	m->w[W_INJECT].data[1] = ri;
-	m->w[W_INJECT].ndata = 2;
-	if (m->w[W_CRYPT].data[2] == -1 || m->w[W_CRYPT].data[3] == -1)
+	/* capture -> crypt */
+	cap->bell_out = cc[0];
+	cap->ring_out = rc;
+	cry->bell_in = cc[1];
+	cry->ring_in = fcntl(rc, F_DUPFD_CLOEXEC, 0);
+	/* crypt -> inject */
+	cry->bell_out = ci[0];
+	cry->ring_out = fcntl(ri, F_DUPFD_CLOEXEC, 0);
+	inj->bell_in = ci[1];
+	inj->ring_in = ri;
+	if (cry->ring_in == -1 || cry->ring_out == -1)
 		return -1;
 	return 0;
 }
@@ -172,7 +175,7 @@ monitor_loop(struct monitor *m, int sfd)
 			return;
 		for (i = 1; i < nw; i++)
 			if (pfd[i].revents && who[i]->ctl == pfd[i].fd)
-				supervise_ctl(m, who[i]);
+				supervise_ctl(who[i]);
 		for (; i < n; i++)
 			if (pfd[i].revents)
 				control_io(m, pfd[i].fd, pfd[i].revents);
@@ -272,11 +275,20 @@ reject:
 static void
 monitor_free(struct monitor *m)
 {
-	int	 i, j;
+	struct worker_fds	*f;
+	int			 i;
 
-	for (i = 0; i < W_COUNT; i++)
-		for (j = 0; j < m->w[i].ndata; j++)
-			close(m->w[i].data[j]);
+	for (i = 0; i < W_COUNT; i++) {
+		f = &m->w[i].fds;
+		if (f->bell_in != -1)
+			close(f->bell_in);
+		if (f->ring_in != -1)
+			close(f->ring_in);
+		if (f->bell_out != -1)
+			close(f->bell_out);
+		if (f->ring_out != -1)
+			close(f->ring_out);
+	}
 	if (m->listen_fd != -1)
 		close(m->listen_fd);
 	conf_free(&m->conf);
@@ -321,6 +333,7 @@ main(int argc, char *argv[])
 	memset(&m, 0, sizeof(m));
 	m.listen_fd = -1;
 	m.control_fd = -1;
+	supervise_init(&m);
 	while ((ch = getopt(argc, argv, "df:nvx:")) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
@@ -357,7 +370,6 @@ main(int argc, char *argv[])
 	umask(077);
 	if ((sfd = monitor_signals()) == -1)
 		fatal("signals");
-	supervise_init(&m);
 	supervise_backoff_max(m.conf.restart_max_delay);
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	if (setup_sockets(&m) == -1 || monitor_channels(&m) == -1)

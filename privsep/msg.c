@@ -4,14 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conf.h"
 #include "privsep/log.h"
 #include "privsep/msg.h"
 
 static const char *const msg_errs[MSG_E_MAX] = {
-	[MSG_OK] = "ok",
+	[MSG_E_NONE] = "no error",
 	[MSG_E_SHORT] = "message shorter than its header",
 	[MSG_E_TRUNC] = "message length disagrees with its header",
 	[MSG_E_TYPE] = "message type not allowed on this channel",
@@ -22,47 +24,25 @@ static const char *const msg_errs[MSG_E_MAX] = {
 	[MSG_E_PAYLOAD] = "malformed payload",
 };
 
-static const char *const msg_names[MSG_TYPE_MAX] = {
-	[MSG_NONE] = "none", [MSG_CONFIG] = "config",
-	[MSG_PEM_CERT] = "pem_cert", [MSG_PEM_KEY] = "pem_key",
-	[MSG_PEM_CA] = "pem_ca", [MSG_LISTEN_FD] = "listen_fd",
-	[MSG_CONNECT_ADDR] = "connect_addr", [MSG_GO] = "go",
-	[MSG_STATS_REQ] = "stats_req", [MSG_RELOAD] = "reload",
-	[MSG_READY] = "ready",
-	[MSG_LOG] = "log", [MSG_STATS] = "stats", [MSG_LINKS] = "links",
-	[MSG_MACS] = "macs", [MSG_FRAMES] = "frames", [MSG_WAKE] = "wake",
-};
-
 const char *
-msg_strerror(int err)
+msg_strerror(enum msg_err why)
 {
-	if (err < 0 && err > -MSG_E_MAX)
-		err = -err;
-	if (err < 0 || err >= MSG_E_MAX)
+	if ((unsigned)why >= MSG_E_MAX)
 		return "unknown error";
-	return msg_errs[err];
-}
-
-const char *
-msg_type_name(uint16_t type)
-{
-	if (type >= MSG_TYPE_MAX)
-		return "unknown";
-	return msg_names[type];
+	return msg_errs[why];
 }
 
 void
 msg_chan_init(struct msg_chan *c, const char *name,
-    const struct msg_rule *rules, size_t nrules)
+    const struct msg_table *tab)
 {
 	c->name = name;
-	c->rules = rules;
-	c->nrules = nrules;
+	c->tab = tab;
 	c->seen = 0;
 }
 
 /* Frames batch: every entry has a bounded length and they tile exactly. */
-static int
+static enum msg_err
 msg_check_frames(const uint8_t *p, size_t len)
 {
 	size_t		 off = 0, n = 0;
@@ -71,19 +51,19 @@ msg_check_frames(const uint8_t *p, size_t len)
 		uint32_t l;
 
 		if (len - off < sizeof(l))
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		memcpy(&l, p + off, sizeof(l));
 		if (l < VNET_FRAME_MIN || l > VNET_FRAME_MAX ||
 		    l > len - off - sizeof(l))
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		off += sizeof(l) + l;
 		if (++n > MSG_BATCH_MAXFRAMES)
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 	}
-	return n > 0 ? MSG_OK : -MSG_E_PAYLOAD;
+	return n > 0 ? MSG_E_NONE : MSG_E_PAYLOAD;
 }
 
-static int
+static enum msg_err
 msg_check_log(const uint8_t *p, size_t len)
 {
 	struct msg_log	 ml;
@@ -91,37 +71,37 @@ msg_check_log(const uint8_t *p, size_t len)
 
 	memcpy(&ml, p, sizeof(ml));
 	if (ml.prio > LOG_DEBUG || ml.cls > LOGC_AUDIT)
-		return -MSG_E_PAYLOAD;
+		return MSG_E_PAYLOAD;
 	for (i = sizeof(ml); i < len; i++)
 		if (p[i] == '\0' || p[i] == '\n' || p[i] == '\r')
-			return -MSG_E_PAYLOAD;
-	return MSG_OK;
+			return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
 }
 
-static int
+static enum msg_err
 msg_check_stats(const uint8_t *p, size_t len)
 {
 	struct msg_stat	 st;
 	size_t		 off, i;
 
 	if (len % sizeof(st) != 0)
-		return -MSG_E_LENGTH;
+		return MSG_E_LENGTH;
 	for (off = 0; off < len; off += sizeof(st)) {
 		memcpy(&st, p + off, sizeof(st));
 		if (st.name[0] == '\0')
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		for (i = 0; i < sizeof(st.name) && st.name[i] != '\0'; i++)
 			if (!((st.name[i] >= 'a' && st.name[i] <= 'z') ||
 			    (st.name[i] >= '0' && st.name[i] <= '9') ||
 			    st.name[i] == '_'))
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 		if (i == sizeof(st.name))	/* not terminated */
-			return -MSG_E_PAYLOAD;
+			return MSG_E_PAYLOAD;
 		for (; i < sizeof(st.name); i++)
 			if (st.name[i] != '\0')
-				return -MSG_E_PAYLOAD;
+				return MSG_E_PAYLOAD;
 	}
-	return MSG_OK;
+	return MSG_E_NONE;
 }
 
 /* A fixed-size string field: exactly what crypt's logsafe_copy() writes. */
@@ -131,110 +111,218 @@ msg_check_str(const char *f, size_t size)
 	return logsafe_field_ok(f, size) ? 0 : -1;
 }
 
-/* u32 count, then entries of size esz: exact length, strings clean. */
-static int
-msg_check_table(uint16_t type, const uint8_t *p, size_t len)
+/* Where a string field is in a report's entry, and its size. */
+struct msg_strfield {
+	size_t	 off;
+	size_t	 size;
+};
+#define STRFIELD(t, f)	{ offsetof(t, f), sizeof(((t *)NULL)->f) }
+
+/*
+ * MSG_LINKS, MSG_MACS: a u32 total, then whole entries of esz bytes
+ * whose string fields are all clean (vnetctl prints them as they are).
+ */
+static enum msg_err
+msg_check_report(const uint8_t *p, size_t len, size_t esz,
+    const struct msg_strfield *sf, size_t nsf)
 {
-	struct msg_link	 lk;
-	struct msg_mac	 mc;
-	size_t		 esz = type == MSG_LINKS ? sizeof(lk) : sizeof(mc);
-	size_t		 off;
+	size_t	 off, i;
 
 	if ((len - 4) % esz != 0)
-		return -MSG_E_LENGTH;
-	for (off = 4; off < len; off += esz) {
-		if (type == MSG_LINKS) {
-			memcpy(&lk, p + off, esz);
-			if (msg_check_str(lk.peer, sizeof(lk.peer)) ||
-			    msg_check_str(lk.host, sizeof(lk.host)) ||
-			    msg_check_str(lk.subject, sizeof(lk.subject)) ||
-			    msg_check_str(lk.tls, sizeof(lk.tls)) ||
-			    msg_check_str(lk.cipher, sizeof(lk.cipher)))
-				return -MSG_E_PAYLOAD;
-		} else {
-			memcpy(&mc, p + off, esz);
-			if (msg_check_str(mc.host, sizeof(mc.host)) ||
-			    msg_check_str(mc.peer, sizeof(mc.peer)))
-				return -MSG_E_PAYLOAD;
-		}
-	}
-	return MSG_OK;
+		return MSG_E_LENGTH;
+	for (off = 4; off < len; off += esz)
+		for (i = 0; i < nsf; i++)
+			if (msg_check_str((const char *)p + off + sf[i].off,
+			    sf[i].size) == -1)
+				return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
 }
 
-static int
-msg_check_payload(uint16_t type, const uint8_t *p, size_t len)
+static enum msg_err
+msg_check_links(const uint8_t *p, size_t len)
+{
+	static const struct msg_strfield sf[] = {
+		STRFIELD(struct msg_link, peer),
+		STRFIELD(struct msg_link, host),
+		STRFIELD(struct msg_link, subject),
+		STRFIELD(struct msg_link, tls),
+		STRFIELD(struct msg_link, cipher),
+	};
+
+	return msg_check_report(p, len, sizeof(struct msg_link), sf,
+	    sizeof(sf) / sizeof(sf[0]));
+}
+
+static enum msg_err
+msg_check_macs(const uint8_t *p, size_t len)
+{
+	static const struct msg_strfield sf[] = {
+		STRFIELD(struct msg_mac, host),
+		STRFIELD(struct msg_mac, peer),
+	};
+
+	return msg_check_report(p, len, sizeof(struct msg_mac), sf,
+	    sizeof(sf) / sizeof(sf[0]));
+}
+
+#undef STRFIELD
+
+static enum msg_err
+msg_check_addr(const uint8_t *p, size_t len)
 {
 	struct msg_addr	 a;
 
-	switch (type) {
-	case MSG_FRAMES:
-		return msg_check_frames(p, len);
-	case MSG_LOG:
-		return msg_check_log(p, len);
-	case MSG_STATS:
-		return msg_check_stats(p, len);
-	case MSG_LINKS:
-	case MSG_MACS:
-		return msg_check_table(type, p, len);
-	case MSG_CONNECT_ADDR:
-		memcpy(&a, p, sizeof(a));
-		if ((a.family != AF_INET && a.family != AF_INET6) ||
-		    a.port == 0)
-			return -MSG_E_PAYLOAD;
-		return MSG_OK;
-	case MSG_CONFIG:
-	case MSG_RELOAD:
-	case MSG_PEM_CERT:
-	case MSG_PEM_KEY:
-	case MSG_PEM_CA:
-		/* Text that lib/ and OpenSSL read as bounded buffers. */
-		return memchr(p, '\0', len) == NULL ? MSG_OK : -MSG_E_PAYLOAD;
-	default:
-		return MSG_OK;
-	}
+	(void)len;
+	memcpy(&a, p, sizeof(a));
+	if ((a.family != AF_INET && a.family != AF_INET6) || a.port == 0)
+		return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
 }
 
-int
+/* Text that lib/ and OpenSSL read as bounded buffers: no NUL inside. */
+static enum msg_err
+msg_check_text(const uint8_t *p, size_t len)
+{
+	return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
+}
+
+/* Payload length bounds: min, max. */
+#define TEXT(max)	1, (max)
+#define EMPTY		0, 0
+#define FIXED(t)	sizeof(t), sizeof(t)
+#define REPORT(e, n)	4, 4 + sizeof(e) * (n)	/* u32 total, n entries */
+
+/*
+ * Every type's one row. The enum in msg.h says who sends it to whom;
+ * each receiver's table says which it accepts.
+ */
+static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
+	/*		name		length		fd once	payload */
+	[MSG_NONE] = { "none",		EMPTY,		0, 0,	NULL },
+	[MSG_CONFIG] = { "config",	TEXT(CONF_MAX_TEXT), 0, 1, msg_check_text },
+	[MSG_PEM_CERT] = { "pem_cert",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_PEM_KEY] = { "pem_key",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+					msg_check_text },
+	[MSG_LISTEN_FD] = { "listen_fd", EMPTY,		1, 1,	NULL },
+	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 0, 1,
+					msg_check_addr },
+	[MSG_GO] = { "go",		EMPTY,		0, 1,	NULL },
+	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, 0,	NULL },
+	[MSG_RELOAD] = { "reload",	TEXT(CONF_MAX_TEXT), 0, 0, msg_check_text },
+	[MSG_READY] = { "ready",	EMPTY,		0, 1,	NULL },
+	[MSG_LOG] = { "log",		sizeof(struct msg_log) + 1,
+					sizeof(struct msg_log) + LOG_LINE_MAX,
+							0, 0,	msg_check_log },
+	[MSG_STATS] = { "stats",	sizeof(struct msg_stat),
+					sizeof(struct msg_stat) * MSG_STATS_MAX,
+							0, 0,	msg_check_stats },
+	[MSG_LINKS] = { "links",	REPORT(struct msg_link, MSG_LINKS_MAX),
+							0, 0,	msg_check_links },
+	[MSG_MACS] = { "macs",		REPORT(struct msg_mac, MSG_MACS_MAX),
+							0, 0,	msg_check_macs },
+	[MSG_FRAMES] = { "frames",	4 + VNET_FRAME_MIN, MSG_MAX_PAYLOAD,
+							0, 0,	msg_check_frames },
+	[MSG_WAKE] = { "wake",		EMPTY,		0, 0,	NULL },
+	[MSG_STATS_END] = { "stats_end", FIXED(uint64_t), 0, 0,	NULL },
+};
+
+#undef TEXT
+#undef EMPTY
+#undef FIXED
+#undef REPORT
+
+const struct msg_type_info *
+msg_type_info(uint16_t type)
+{
+	/* A type without its row is carried by no channel. */
+	if (type == MSG_NONE || type >= MSG_TYPE_MAX ||
+	    msg_types[type].name == NULL)
+		return NULL;
+	return &msg_types[type];
+}
+
+const char *
+msg_type_name(uint16_t type)
+{
+	if (type >= MSG_TYPE_MAX || msg_types[type].name == NULL)
+		return "unknown";
+	return msg_types[type].name;
+}
+
+/* The row for type in tab, its own rows before its base's. */
+static const struct msg_rule *
+msg_find_rule(const struct msg_table *tab, uint16_t type)
+{
+	size_t	 i;
+
+	for (; tab != NULL; tab = tab->base)
+		for (i = 0; i < tab->nrows; i++)
+			if (tab->rows[i].type == type)
+				return &tab->rows[i];
+	return NULL;
+}
+
+/* The channel's rules for one whole message; *rp gets its rule. */
+static enum msg_err
+msg_check(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
+    struct msg_hdr *h, const struct msg_rule **rp)
+{
+	const struct msg_type_info	*ti;
+	const struct msg_rule		*r;
+
+	if (n < MSG_HDR_LEN)
+		return MSG_E_SHORT;
+	memcpy(h, buf, sizeof(*h));
+	if (h->len != n - MSG_HDR_LEN)
+		return MSG_E_TRUNC;
+	if (h->flags != 0)
+		return MSG_E_FLAGS;
+	if ((r = msg_find_rule(chan->tab, h->type)) == NULL ||
+	    (ti = msg_type_info(h->type)) == NULL)
+		return MSG_E_TYPE;
+	if (h->len < ti->minlen || h->len > ti->maxlen)
+		return MSG_E_LENGTH;
+	if (!!hasfd != !!ti->wantfd)
+		return MSG_E_FD;
+	if (ti->once && (chan->seen & (1u << h->type)))
+		return MSG_E_ONCE;
+	*rp = r;
+	if (ti->check == NULL)
+		return MSG_E_NONE;
+	return ti->check(buf + MSG_HDR_LEN, h->len);
+}
+
+enum msg_status
 msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n, int hasfd,
-    struct msg *m)
+    struct msg *m, enum msg_err *why)
 {
 	struct msg_hdr		 h;
 	const struct msg_rule	*r = NULL;
-	size_t			 i;
-	int			 rv;
 
-	if (n < MSG_HDR_LEN)
-		return -MSG_E_SHORT;
-	memcpy(&h, buf, sizeof(h));
-	if (h.len != n - MSG_HDR_LEN)
-		return -MSG_E_TRUNC;
-	if (h.flags != 0)
-		return -MSG_E_FLAGS;
-	for (i = 0; i < chan->nrules; i++)
-		if (chan->rules[i].type == h.type) {
-			r = &chan->rules[i];
-			break;
-		}
-	if (r == NULL)
-		return -MSG_E_TYPE;
-	if (h.len < r->minlen || h.len > r->maxlen)
-		return -MSG_E_LENGTH;
-	if (!!hasfd != !!r->wantfd)
-		return -MSG_E_FD;
-	if (r->once && h.type < 32) {
-		if (chan->seen & (1u << h.type))
-			return -MSG_E_ONCE;
-	}
-	rv = msg_check_payload(h.type, buf + MSG_HDR_LEN, h.len);
-	if (rv != MSG_OK)
-		return rv;
-	if (r->once && h.type < 32)
+	if ((*why = msg_check(chan, buf, n, hasfd, &h, &r)) != MSG_E_NONE)
+		return MSG_ST_VIOLATION;
+	if (msg_types[h.type].once)
 		chan->seen |= 1u << h.type;
 	m->type = h.type;
 	m->payload = buf + MSG_HDR_LEN;
 	m->len = h.len;
 	m->fd = -1;
-	return MSG_OK;
+	m->rule = r;
+	return MSG_ST_OK;
+}
+
+void
+msg_dispatch(struct msg *m, void *ctx)
+{
+	if (m->rule->fn != NULL)
+		m->rule->fn(m, ctx);
+	if (m->fd != -1) {
+		close(m->fd);
+		m->fd = -1;
+	}
 }
 
 void
@@ -363,33 +451,16 @@ msg_send_log(int fd, int prio, int cls, const char *text)
 	return msg_send(fd, MSG_LOG, buf, sizeof(ml) + tl);
 }
 
-int
-msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m)
+/* Take the descriptors that came with a message: keep one, close more. */
+static int
+msg_take_fds(struct msghdr *mh, int *nfds)
 {
-	struct iovec	 iov = { .iov_base = buf, .iov_len = MSG_MAX };
-	struct msghdr	 mh;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
 	struct cmsghdr	*c;
-	ssize_t		 n;
-	int		 rfd = -1, nfds = 0, rv;
+	size_t		 k, cnt;
+	int		 rfd = -1, f;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		size_t	 k, cnt;
-		int	 f;
-
+	*nfds = 0;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -399,25 +470,49 @@ msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m)
 				rfd = f;
 			else
 				close(f);
-			nfds++;
+			(*nfds)++;
 		}
 	}
+	return rfd;
+}
+
+enum msg_status
+msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m,
+    enum msg_err *why)
+{
+	struct iovec	 iov = { .iov_base = buf, .iov_len = MSG_MAX };
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	ssize_t		 n;
+	int		 rfd, nfds;
+
+	*why = MSG_E_NONE;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN ? MSG_ST_NONE : MSG_ST_SYSERR;
+	rfd = msg_take_fds(&mh, &nfds);
 	if (n == 0 && nfds == 0)
-		return 0;
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1) {
-		if (rfd != -1)
-			close(rfd);
-		return -2 - ((mh.msg_flags & MSG_TRUNC) ? MSG_E_LENGTH :
-		    MSG_E_FD);
+		return MSG_ST_EOF;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1)
+		*why = (mh.msg_flags & MSG_TRUNC) ? MSG_E_LENGTH : MSG_E_FD;
+	else if (msg_decode(chan, buf, (size_t)n, rfd != -1, m, why) ==
+	    MSG_ST_OK) {
+		m->fd = rfd;
+		return MSG_ST_OK;
 	}
-	rv = msg_decode(chan, buf, (size_t)n, rfd != -1, m);
-	if (rv != MSG_OK) {
-		if (rfd != -1)
-			close(rfd);
-		return -2 + rv;
-	}
-	m->fd = rfd;
-	return 1;
+	if (rfd != -1)
+		close(rfd);
+	return MSG_ST_VIOLATION;
 }
 
 int

@@ -26,15 +26,11 @@
 #define MSG_STATS_MAX		48
 #define MSG_STAT_NAME		24
 
-/* Fixed descriptor numbers in every worker. */
-#define FD_MONITOR		3	/* control channel to the monitor */
-#define FD_DATA_A		4	/* capture: out; crypt: in; inject: in */
-#define FD_DATA_B		5	/* crypt: out (to inject) */
-/* The data rings' memfds (privsep/ring.h), mapped and closed at start. */
-#define FD_RING_CAPTURE		5	/* capture: its ring to crypt */
-#define FD_RING_INJECT		5	/* inject: its ring from crypt */
-#define FD_RING_CRYPT_IN	6	/* crypt: the ring from capture */
-#define FD_RING_CRYPT_OUT	7	/* crypt: the ring to inject */
+/*
+ * Every worker's control channel to the monitor; its other descriptors
+ * are in privsep_worker_fds() (privsep/spawn.c).
+ */
+#define FD_MONITOR		3
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -50,7 +46,11 @@ enum msg_type {
 	MSG_CONNECT_ADDR,
 	/* monitor -> worker: setup complete; open, drop, run. Empty. */
 	MSG_GO,
-	/* monitor -> worker: send your counters. Empty. */
+	/*
+	 * monitor -> worker: report. u64 request id; the worker answers
+	 * with MSG_STATS (crypt: then MSG_LINKS, MSG_MACS) and ends the
+	 * report with MSG_STATS_END carrying the same id.
+	 */
 	MSG_STATS_REQ,
 	/* monitor -> crypt: a new configuration text to apply live. */
 	MSG_RELOAD,
@@ -75,6 +75,11 @@ enum msg_type {
 	 * ring (privsep/ring.h): frames are waiting. Empty.
 	 */
 	MSG_WAKE,
+	/*
+	 * worker -> monitor: the report asked for by the MSG_STATS_REQ with
+	 * this u64 id is complete.
+	 */
+	MSG_STATS_END,
 	MSG_TYPE_MAX
 };
 
@@ -124,25 +129,22 @@ struct msg_mac {
 	uint64_t	 moved_ago_ms;	/* MSG_NEVER if it never moved */
 };
 
-/* One rule of a channel's table. */
-struct msg_rule {
-	uint16_t	 type;
-	uint32_t	 minlen;
-	uint32_t	 maxlen;
-	uint8_t		 wantfd;	/* descriptor must come with it */
-	uint8_t		 once;
+/*
+ * What a receive or a decode comes to. A violation's reason (enum
+ * msg_err) goes to the caller's out-parameter; the status alone says
+ * what to do next.
+ */
+enum msg_status {
+	MSG_ST_OK = 0,		/* a message, in *m */
+	MSG_ST_NONE,		/* nothing waiting now (socket or ring empty) */
+	MSG_ST_EOF,		/* the sender closed the channel */
+	MSG_ST_SYSERR,		/* a system error, errno says which */
+	MSG_ST_VIOLATION	/* the message broke the channel's rules */
 };
 
-/* A receiving channel: its table and the state its "once" rules need. */
-struct msg_chan {
-	const char		*name;
-	const struct msg_rule	*rules;
-	size_t			 nrules;
-	uint32_t		 seen;		/* bitmap of once types seen */
-};
-
+/* Why a message broke its channel's rules. */
 enum msg_err {
-	MSG_OK = 0,
+	MSG_E_NONE = 0,
 	MSG_E_SHORT,		/* shorter than the header */
 	MSG_E_TRUNC,		/* header length disagrees with bytes read */
 	MSG_E_TYPE,		/* type not in this channel's table */
@@ -154,34 +156,91 @@ enum msg_err {
 	MSG_E_MAX
 };
 
+struct msg_rule;
+
 struct msg {
-	uint16_t	 type;
-	const uint8_t	*payload;
-	size_t		 len;
-	int		 fd;		/* -1 when none */
+	uint16_t		 type;
+	const uint8_t		*payload;
+	size_t			 len;
+	int			 fd;	/* -1 when none */
+	const struct msg_rule	*rule;	/* the channel's row it matched */
 };
 
-/* Channel tables (privsep/msgtab.c). */
+/*
+ * What a message of a type is, on whichever channel it travels: one
+ * row per type in msg.c (msg_types[]), the only place that says so.
+ */
+struct msg_type_info {
+	const char	*name;
+	uint32_t	 minlen;
+	uint32_t	 maxlen;	/* equal to minlen: a fixed size */
+	uint8_t		 wantfd;	/* a descriptor comes with it */
+	uint8_t		 once;		/* at most once per channel */
+	/* The payload's contents, once its length is in bounds. */
+	enum msg_err	(*check)(const uint8_t *payload, size_t len);
+};
+/* The row of a type, or NULL for a type no channel may carry. */
+const struct msg_type_info *msg_type_info(uint16_t type);
+const char *msg_type_name(uint16_t type);
+
+/*
+ * What a receiver does with a message its channel accepted. A handler
+ * that keeps m->fd sets it to -1; msg_dispatch() closes what is left.
+ */
+typedef void msg_handler(struct msg *m, void *ctx);
+
+/*
+ * One row of a receiving channel's table: a type the channel accepts
+ * and what the receiver does with it (NULL for a channel whose caller
+ * takes the messages back itself, as the data rings' consumers do).
+ */
+struct msg_rule {
+	uint16_t	 type;
+	msg_handler	*fn;
+};
+
+/*
+ * A channel's table: its own rows, then those of a base table it
+ * shares with other channels (crypt's rows over every worker's). A row
+ * of the table itself hides the base's row for the same type.
+ */
+struct msg_table {
+	const struct msg_rule	*rows;
+	size_t			 nrows;
+	const struct msg_table	*base;
+};
+#define MSG_TABLE(rows, base) \
+	{ (rows), sizeof(rows) / sizeof((rows)[0]), (base) }
+
+/* A receiving channel: its table and the state its "once" rules need. */
+struct msg_chan {
+	const char		*name;
+	const struct msg_table	*tab;
+	uint32_t		 seen;		/* bitmap of once types seen */
+};
+_Static_assert(MSG_TYPE_MAX <= 32, "msg_chan.seen has one bit per type");
+
 void	 msg_chan_init(struct msg_chan *, const char *name,
-	    const struct msg_rule *rules, size_t nrules);
-extern const struct msg_rule msg_tab_monitor_from_worker[];
-extern const size_t msg_tab_monitor_from_worker_n;
-extern const struct msg_rule msg_tab_monitor_from_crypt[];
-extern const size_t msg_tab_monitor_from_crypt_n;
-extern const struct msg_rule msg_tab_capture_ctl[], msg_tab_crypt_ctl[],
-	    msg_tab_inject_ctl[], msg_tab_frames[], msg_tab_wake[];
-extern const size_t msg_tab_capture_ctl_n, msg_tab_crypt_ctl_n,
-	    msg_tab_inject_ctl_n, msg_tab_frames_n, msg_tab_wake_n;
+	    const struct msg_table *);
+/* Hand a decoded message to its row's handler. */
+void	 msg_dispatch(struct msg *, void *ctx);
+
+/*
+ * The data channels' tables (privsep/msgtab.c); the control channels'
+ * are where their handlers are (monitor/supervise.c, privsep/worker.c,
+ * crypt/crypt.c).
+ */
+extern const struct msg_table msg_tab_frames, msg_tab_wake;
 
 /*
  * Pure decoder: validate buf[0..n) (one whole message) against chan.
- * hasfd says whether a descriptor arrived with it. On success fills
- * *m (payload points into buf; m->fd is set by the caller).
+ * hasfd says whether a descriptor arrived with it. MSG_ST_OK with *m
+ * filled (payload points into buf; m->fd is set by the caller), or
+ * MSG_ST_VIOLATION with the reason in *why.
  */
-int	 msg_decode(struct msg_chan *chan, const uint8_t *buf, size_t n,
-	    int hasfd, struct msg *m);
-const char *msg_strerror(int err);
-const char *msg_type_name(uint16_t type);
+enum msg_status msg_decode(struct msg_chan *chan, const uint8_t *buf,
+	    size_t n, int hasfd, struct msg *m, enum msg_err *why);
+const char *msg_strerror(enum msg_err why);
 
 /* Batches: walk a validated MSG_FRAMES payload. */
 struct msg_batch {
@@ -206,12 +265,13 @@ int	 msg_send_fd(int fd, uint16_t type, const void *payload, size_t len,
 	    int sendfd);
 int	 msg_send_log(int fd, int prio, int cls, const char *text);
 /*
- * Receive one message into buf (MSG_MAX bytes) and decode it against
- * chan. Returns 1 with *m filled, 0 on end of file, -1 on a system
- * error (errno), or -2 - enum msg_err for a message that broke the
- * channel's rules (the sender is to be treated as hostile).
+ * Receive one message into buf (MSG_MAX bytes) without waiting and
+ * decode it against chan: MSG_ST_OK with *m filled, MSG_ST_NONE,
+ * MSG_ST_EOF, MSG_ST_SYSERR (errno), or MSG_ST_VIOLATION with the
+ * reason in *why (the sender is to be treated as hostile).
  */
-int	 msg_recv(int fd, struct msg_chan *chan, uint8_t *buf, struct msg *m);
+enum msg_status msg_recv(int fd, struct msg_chan *chan, uint8_t *buf,
+	    struct msg *m, enum msg_err *why);
 /* Make a SOCK_SEQPACKET pair with large buffers, close-on-exec. */
 int	 msg_socketpair(int sv[2]);
 

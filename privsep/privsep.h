@@ -9,20 +9,40 @@
 
 #include "privsep/sandbox.h"
 
+/*
+ * A worker's descriptors, by what they are: in a worker, the numbers it
+ * finds them at; in the monitor, its own descriptors that become them.
+ * "in" is the data channel frames come to the worker on, "out" the one
+ * they leave on. -1: the role has none.
+ */
+struct worker_fds {
+	int	 monitor;	/* control channel, to and from the monitor */
+	int	 bell_in;	/* doorbells of the ring frames come in on */
+	int	 ring_in;	/* that ring's memfd, mapped and closed at start */
+	int	 bell_out;	/* doorbells of the ring frames go out on */
+	int	 ring_out;	/* that ring's memfd */
+};
+
+/*
+ * Where a worker of the role finds its descriptors: the one table that
+ * privsep_spawn() follows and doc/ARCHITECTURE.md ("Channels") shows.
+ */
+const struct worker_fds *privsep_worker_fds(enum sandbox_role role);
+
 struct spawn_req {
 	const char	*path;		/* worker executable */
 	const char	*argv0;		/* its name in ps(1) */
-	const int	*fds;		/* become FD_MONITOR, FD_DATA_A, ... */
-	int		 nfds;
+	enum sandbox_role role;		/* where its descriptors go */
+	const struct worker_fds *fds;	/* the monitor's, by name */
 	const unsigned	*caps;		/* capabilities it starts with */
 	size_t		 ncaps;
 	int		 verbose;	/* pass -v */
 };
 
 /*
- * fork, move the channels to fixed descriptors, close everything else,
- * empty the bounding set and restrict the capability sets to exactly
- * req->caps, then exec. Returns the child's pid, or -1.
+ * fork, put each of req->fds at its number for req->role, close
+ * everything else, empty the bounding set and restrict the capability
+ * sets to exactly req->caps, then exec. Returns the child's pid, or -1.
  */
 pid_t	 privsep_spawn(const struct spawn_req *req);
 

@@ -178,49 +178,57 @@ ring_pending(const struct ring *r)
 /*
  * Read and check every doorbell waiting on the socket, with the message
  * layer's own receive (buf: MSG_MAX bytes, free while the ring is empty).
+ * MSG_ST_NONE once they are all read.
  */
-static int
-ring_drain_bell(struct ring *r, struct msg_chan *bellchan, uint8_t *buf)
+static enum msg_status
+ring_drain_bell(struct ring *r, struct msg_chan *bellchan, uint8_t *buf,
+    enum msg_err *why)
 {
 	struct msg	 m;
-	int		 rv;
+	enum msg_status	 st;
 
-	while ((rv = msg_recv(r->bell, bellchan, buf, &m)) == 1)
+	while ((st = msg_recv(r->bell, bellchan, buf, &m, why)) == MSG_ST_OK)
 		;
-	if (rv == -1 && errno == EAGAIN)
-		return 0;
-	if (rv == 0)
+	if (st == MSG_ST_EOF) {
+		/* The producer's end is gone: a broken pipe, as it always was. */
 		errno = EPIPE;
-	return rv == 0 ? -1 : rv;
+		return MSG_ST_SYSERR;
+	}
+	return st;
 }
 
-int
+enum msg_status
 ring_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bellchan,
-    uint8_t *buf, struct msg *m)
+    uint8_t *buf, struct msg *m, enum msg_err *why)
 {
 	struct msg_hdr	 h;
 	uint32_t	 tail, avail;
 	size_t		 n;
-	int		 rv;
+	enum msg_status	 st;
 
+	*why = MSG_E_NONE;
 	tail = atomic_load_explicit(&r->shm->tail, memory_order_acquire);
 	if (tail == r->pos) {
 		/* Empty: take the doorbells, then look once more (fenced). */
-		if ((rv = ring_drain_bell(r, bellchan, buf)) != 0)
-			return rv;
+		if ((st = ring_drain_bell(r, bellchan, buf, why)) != MSG_ST_NONE)
+			return st;
 		atomic_thread_fence(memory_order_seq_cst);
 		tail = atomic_load_explicit(&r->shm->tail,
 		    memory_order_acquire);
 		if (tail == r->pos)
-			return 0;
+			return MSG_ST_NONE;
 	}
 	avail = tail - r->pos;
-	if (avail > RING_SIZE || avail < MSG_HDR_LEN)
-		return -2 - MSG_E_TRUNC;
+	if (avail > RING_SIZE || avail < MSG_HDR_LEN) {
+		*why = MSG_E_TRUNC;
+		return MSG_ST_VIOLATION;
+	}
 	memcpy(&h, r->rdata + (r->pos & RING_MASK), sizeof(h));
 	if (h.len > MSG_MAX_PAYLOAD || MSG_HDR_LEN + h.len > avail ||
-	    ring_align(MSG_HDR_LEN + h.len) > avail)
-		return -2 - MSG_E_TRUNC;
+	    ring_align(MSG_HDR_LEN + h.len) > avail) {
+		*why = MSG_E_TRUNC;
+		return MSG_ST_VIOLATION;
+	}
 	/* Our own copy: the producer can change the ring, not this. */
 	n = MSG_HDR_LEN + h.len;
 	memcpy(buf, r->rdata + (r->pos & RING_MASK), n);
@@ -228,7 +236,5 @@ ring_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bellchan,
 	atomic_store_explicit(&r->shm->head, r->pos, memory_order_release);
 	/* Before sleeping on an empty ring the producer must see our head. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if ((rv = msg_decode(chan, buf, n, 0, m)) != MSG_OK)
-		return -2 + rv;	/* msg_decode: -err */
-	return 1;
+	return msg_decode(chan, buf, n, 0, m, why);
 }

@@ -82,12 +82,14 @@ int	 ring_send_batch(struct ring *, struct msg_batch *);
 
 /*
  * Consumer: the next message, copied into buf (MSG_MAX bytes) and
- * decoded against chan: 1 with *m, 0 if the ring is empty (doorbells
- * drained), -1 on a system error on the doorbell socket (errno), or
- * -2 - enum msg_err for a broken channel.
+ * decoded against chan: MSG_ST_OK with *m, MSG_ST_NONE if the ring is
+ * empty (doorbells drained), MSG_ST_SYSERR on the doorbell socket
+ * (errno; EPIPE once the producer's end is gone), or MSG_ST_VIOLATION
+ * with the reason in *why for a broken channel.
  */
-int	 ring_recv(struct ring *, struct msg_chan *chan, struct msg_chan *bellchan,
-	    uint8_t *buf, struct msg *m);
+enum msg_status ring_recv(struct ring *, struct msg_chan *chan,
+	    struct msg_chan *bellchan, uint8_t *buf, struct msg *m,
+	    enum msg_err *why);
 /* Consumer: 1 if there are messages left to read. */
 int	 ring_pending(const struct ring *);
 

@@ -13,8 +13,6 @@
 #include "privsep/msg.h"
 #include "privsep/privsep.h"
 
-#define SPAWN_MAXFDS	5
-
 /*
  * What each worker starts with: CAP_NET_RAW only for the raw socket
  * open, the rest only so that it can confine itself.
@@ -52,20 +50,70 @@ privsep_libexecdir(const char *override)
 	return VNET_LIBEXECDIR;
 }
 
-/* In the child: put the channels on FD_MONITOR.. and close the rest. */
-static int
-spawn_fds(const int *fds, int nfds)
-{
-	int	 tmp[SPAWN_MAXFDS], i;
+/*
+ * The one table of where each worker finds its channels. The numbers
+ * are fixed because a worker is exec()ed: they are all it knows.
+ */
+static const struct worker_fds worker_fds[] = {
+	[SANDBOX_CAPTURE] = { .monitor = FD_MONITOR, .bell_in = -1,
+	    .ring_in = -1, .bell_out = 4, .ring_out = 5 },
+	[SANDBOX_CRYPT] = { .monitor = FD_MONITOR, .bell_in = 4,
+	    .ring_in = 6, .bell_out = 5, .ring_out = 7 },
+	[SANDBOX_INJECT] = { .monitor = FD_MONITOR, .bell_in = 4,
+	    .ring_in = 5, .bell_out = -1, .ring_out = -1 },
+};
 
+const struct worker_fds *
+privsep_worker_fds(enum sandbox_role role)
+{
+	if (role != SANDBOX_CAPTURE && role != SANDBOX_CRYPT &&
+	    role != SANDBOX_INJECT)
+		return NULL;
+	return &worker_fds[role];
+}
+
+#define SPAWN_NFDS	5
+
+/* A struct worker_fds as a list, always in the same order. */
+static void
+spawn_fdlist(const struct worker_fds *f, int out[SPAWN_NFDS])
+{
+	out[0] = f->monitor;
+	out[1] = f->bell_in;
+	out[2] = f->ring_in;
+	out[3] = f->bell_out;
+	out[4] = f->ring_out;
+}
+
+/* In the child: each descriptor to its number, everything else closed. */
+static int
+spawn_fds(const struct worker_fds *src, const struct worker_fds *at)
+{
+	int	 from[SPAWN_NFDS], to[SPAWN_NFDS], tmp[SPAWN_NFDS];
+	int	 i, fd, top = FD_MONITOR, keep;
+
+	spawn_fdlist(src, from);
+	spawn_fdlist(at, to);
 	/* Two steps, so that a source already at a target is not clobbered. */
-	for (i = 0; i < nfds; i++)
-		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) == -1)
+	for (i = 0; i < SPAWN_NFDS; i++) {
+		tmp[i] = -1;
+		if (to[i] == -1)
+			continue;
+		if ((tmp[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 64)) == -1)
 			return -1;
-	for (i = 0; i < nfds; i++)
-		if (dup2(tmp[i], FD_MONITOR + i) == -1)
+		if (to[i] > top)
+			top = to[i];
+	}
+	for (i = 0; i < SPAWN_NFDS; i++)
+		if (tmp[i] != -1 && dup2(tmp[i], to[i]) == -1)
 			return -1;
-	return close_range(FD_MONITOR + (unsigned)nfds, ~0U, 0);
+	for (fd = FD_MONITOR; fd < top; fd++) {
+		for (keep = 0, i = 0; i < SPAWN_NFDS; i++)
+			keep |= to[i] == fd;
+		if (!keep)
+			(void)close(fd);
+	}
+	return close_range((unsigned)top + 1, ~0U, 0);
 }
 
 /*
@@ -107,7 +155,7 @@ spawn_child(const struct spawn_req *req)
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 
-	if (spawn_fds(req->fds, req->nfds) == -1) {
+	if (spawn_fds(req->fds, privsep_worker_fds(req->role)) == -1) {
 		dprintf(2, "vnetd: %s: descriptors: %s\n", req->argv0,
 		    strerror(errno));
 		_exit(126);
@@ -130,7 +178,7 @@ privsep_spawn(const struct spawn_req *req)
 {
 	pid_t	 pid;
 
-	if (req->nfds < 1 || req->nfds > SPAWN_MAXFDS) {
+	if (privsep_worker_fds(req->role) == NULL) {
 		errno = EINVAL;
 		return -1;
 	}

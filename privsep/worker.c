@@ -9,45 +9,43 @@
 #include <unistd.h>
 
 #include "privsep/log.h"
+#include "privsep/privsep.h"
 #include "privsep/worker.h"
 
-static uint8_t	 ctlbuf[MSG_MAX];
 volatile sig_atomic_t worker_quit;
-static int	 stats_requested;
-static void	(*ctl_fn)(const struct msg *, void *);
-static void	*ctl_arg;
 
-void
-worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg)
-{
-	ctl_fn = fn;
-	ctl_arg = arg;
-}
+/* This worker's end of its control channel. */
+static struct {
+	struct msg_chan	 chan;
+	void		*arg;		/* the role's state, for its handlers */
+	struct conf	*conf;		/* where MSG_CONFIG goes */
+	int		 haveconf;
+	int		 go;		/* setup is over */
+	int		 running;	/* dropped and ready */
+	/* What a report request gets: counters, then the role's more. */
+	const struct worker_stat *st;
+	size_t		 nst;
+	void		(*more)(void *arg);
+	uint8_t		 buf[MSG_MAX];
+} wk;
 
 int
 worker_data_recv(struct ring *r, struct msg_chan *chan, struct msg_chan *bell,
     uint8_t *buf, struct msg *m)
 {
-	int	 rv;
+	enum msg_err	 why;
 
-	rv = ring_recv(r, chan, bell, buf, m);
-	if (rv == 0)
+	switch (ring_recv(r, chan, bell, buf, m, &why)) {
+	case MSG_ST_OK:
+		return 1;
+	case MSG_ST_NONE:
 		return 0;
-	if (rv == -1)
-		fatal("event=error what=data_channel");
-	if (rv <= -2)
+	case MSG_ST_VIOLATION:
 		fatalx("event=error what=data_channel reason=\"%s\"",
-		    msg_strerror(-(rv + 2)));
-	return 1;
-}
-
-int
-worker_stats_requested(void)
-{
-	int	 r = stats_requested;
-
-	stats_requested = 0;
-	return r;
+		    msg_strerror(why));
+	default:
+		fatal("event=error what=data_channel");
+	}
 }
 
 static void
@@ -93,54 +91,23 @@ worker_init(int argc, char *argv[], const char *role)
 	}
 }
 
-void
-worker_setup(struct msg_chan *chan, struct conf *c,
-    void (*cb)(const struct msg *, void *), void *arg)
+static void
+worker_on_config(struct msg *m, void *arg)
 {
 	struct conf_error	 err;
-	struct pollfd		 pfd = { .fd = FD_MONITOR, .events = POLLIN };
-	struct msg		 m;
-	int			 rv, haveconf = 0;
 
-	for (;;) {
-		if (worker_quit)
-			exit(0);
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("setup: poll");
-		}
-		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (rv == 0)
-			exit(0);
-		if (rv == -1)
-			fatal("setup: receive");
-		if (rv <= -2)
-			fatalx("setup: %s", msg_strerror(-(rv + 2)));
-		if (m.type == MSG_GO)
-			break;
-		if (m.type == MSG_CONFIG) {
-			if (conf_parse((const char *)m.payload, m.len, c,
-			    &err) == -1)
-				fatalx("setup: configuration: line %u: %s",
-				    err.line, err.msg);
-			haveconf = 1;
-		} else if (cb != NULL)
-			cb(&m, arg);
-		else if (m.fd != -1)
-			close(m.fd);
-	}
-	if (!haveconf)
-		fatalx("setup: no configuration");
+	(void)arg;
+	if (conf_parse((const char *)m->payload, m->len, wk.conf, &err) == -1)
+		fatalx("setup: configuration: line %u: %s", err.line, err.msg);
+	wk.haveconf = 1;
 }
 
-void
-worker_ready(void)
+static void
+worker_on_go(struct msg *m, void *arg)
 {
-	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
-		fatal("ready");
+	(void)m;
+	(void)arg;
+	wk.go = 1;
 }
 
 static void
@@ -159,26 +126,116 @@ worker_send_stats(const struct worker_stat *st, size_t nst)
 		log_warn("event=error what=stats");
 }
 
+/* A report: the counters, the role's own parts, then its explicit end. */
+static void
+worker_on_stats_req(struct msg *m, void *arg)
+{
+	uint64_t	 id;
+
+	/* The monitor asks only a worker that said it is ready. */
+	if (!wk.running)
+		return;
+	memcpy(&id, m->payload, sizeof(id));
+	worker_send_stats(wk.st, wk.nst);
+	if (wk.more != NULL)
+		wk.more(arg);
+	if (msg_send(FD_MONITOR, MSG_STATS_END, &id, sizeof(id)) == -1)
+		log_warn("event=error what=stats_end");
+}
+
+static const struct msg_rule worker_ctl_rows[] = {
+	{ MSG_CONFIG,	 worker_on_config },
+	{ MSG_GO,	 worker_on_go },
+	{ MSG_STATS_REQ, worker_on_stats_req },
+};
+const struct msg_table worker_ctl_table = MSG_TABLE(worker_ctl_rows, NULL);
+
+void
+worker_setup(const struct msg_table *tab, struct conf *c, void *arg)
+{
+	struct pollfd	 pfd = { .fd = FD_MONITOR, .events = POLLIN };
+	struct msg	 m;
+	enum msg_err	 why;
+
+	msg_chan_init(&wk.chan, "monitor", tab);
+	wk.arg = arg;
+	wk.conf = c;
+	while (!wk.go) {
+		if (worker_quit)
+			exit(0);
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("setup: poll");
+		}
+		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, &m, &why)) {
+		case MSG_ST_OK:
+			msg_dispatch(&m, wk.arg);
+			break;
+		case MSG_ST_NONE:
+			break;
+		case MSG_ST_EOF:
+			exit(0);
+		case MSG_ST_VIOLATION:
+			fatalx("setup: %s", msg_strerror(why));
+		default:
+			fatal("setup: receive");
+		}
+	}
+	if (!wk.haveconf)
+		fatalx("setup: no configuration");
+}
+
+void
+worker_ready(void)
+{
+	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
+		fatal("ready");
+	wk.running = 1;
+}
+
+void
+worker_start(const struct worker_role *role, struct conf *c, void *arg)
+{
+	struct drop_req	 dr;
+
+	worker_setup(role->ctl, c, arg);
+	role->open(arg);
+	memset(&dr, 0, sizeof(dr));
+	dr.user = c->user;
+	dr.chroot = c->chroot;
+	dr.nofile = role->nofile;
+	dr.sandbox = role->sandbox;
+	privsep_drop(&dr);
+	worker_ready();
+}
+
 int
-worker_ctl(struct msg_chan *chan, const struct worker_stat *st, size_t nst)
+worker_running(void)
+{
+	return wk.running;
+}
+
+int
+worker_ctl(const struct worker_stat *st, size_t nst, void (*more)(void *))
 {
 	struct msg	 m;
-	int		 rv;
+	enum msg_err	 why;
 
+	wk.st = st;
+	wk.nst = nst;
+	wk.more = more;
 	for (;;) {
-		rv = msg_recv(FD_MONITOR, chan, ctlbuf, &m);
-		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, &m, &why)) {
+		case MSG_ST_OK:
+			msg_dispatch(&m, wk.arg);
+			break;
+		case MSG_ST_NONE:
 			return 0;
-		if (rv == 0 || rv == -1)
+		case MSG_ST_VIOLATION:
+			fatalx("control: %s", msg_strerror(why));
+		default:
 			return -1;
-		if (rv <= -2)
-			fatalx("control: %s", msg_strerror(-(rv + 2)));
-		if (m.fd != -1)
-			close(m.fd);
-		if (m.type == MSG_STATS_REQ) {
-			worker_send_stats(st, nst);
-			stats_requested = 1;
-		} else if (ctl_fn != NULL)
-			ctl_fn(&m, ctl_arg);
+		}
 	}
 }

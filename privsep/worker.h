@@ -9,6 +9,7 @@
 #include "lib/conf.h"
 #include "privsep/msg.h"
 #include "privsep/ring.h"
+#include "privsep/sandbox.h"
 
 struct worker_stat {
 	const char	*name;
@@ -21,21 +22,46 @@ extern volatile sig_atomic_t worker_quit;
 /* Parse -v, set up logging through the monitor. */
 void	 worker_init(int argc, char *argv[], const char *role);
 /*
- * Read setup messages from the monitor until MSG_GO, calling cb for
- * each (the config is parsed into *c here). Blocks; fatal on error.
+ * What every worker takes from the monitor: MSG_CONFIG (parsed into
+ * worker_setup's conf), MSG_GO, MSG_STATS_REQ. A role that takes more
+ * makes a table of its own rows over this one (crypt/crypt.c).
  */
-void	 worker_setup(struct msg_chan *chan, struct conf *c,
-	    void (*cb)(const struct msg *, void *), void *arg);
+extern const struct msg_table worker_ctl_table;
+/*
+ * Read setup messages from the monitor until MSG_GO, each handled by
+ * its row of tab with arg (the role's state). Blocks; fatal on error.
+ */
+void	 worker_setup(const struct msg_table *tab, struct conf *c, void *arg);
 /* Tell the monitor we are confined and running. */
 void	 worker_ready(void);
+
+/* How a role starts: see worker_start(). */
+struct worker_role {
+	enum sandbox_role	 sandbox;	/* its seccomp filter */
+	const struct msg_table	*ctl;		/* its setup messages */
+	unsigned		 nofile;	/* RLIMIT_NOFILE once dropped */
+	/* What needs its starting privileges; fatal on failure. */
+	void			(*open)(void *arg);
+};
 /*
- * Handle what the monitor sends while running. Returns -1 when the
- * monitor is gone (the worker should exit).
+ * Start as every worker does: the setup messages (the configuration
+ * into *c, the others to role->ctl's handlers with arg), then
+ * role->open(arg) while still privileged, then the drop to c's user and
+ * chroot (privsep_drop), then the word to the monitor that it runs.
  */
-int	 worker_ctl(struct msg_chan *chan, const struct worker_stat *st,
-	    size_t nst);
-/* Where worker_ctl() hands messages other than a stats request. */
-void	 worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg);
+void	 worker_start(const struct worker_role *role, struct conf *c,
+	    void *arg);
+/* 1 once worker_ready() said so: handlers of run-time messages act. */
+int	 worker_running(void);
+/*
+ * Handle what the monitor sends while running, through the table given
+ * to worker_setup(). A report request is answered with the counters in
+ * st, then what more(arg) sends (crypt: its links and MAC table; NULL:
+ * nothing), then MSG_STATS_END. Returns -1 when the monitor is gone
+ * (the worker should exit).
+ */
+int	 worker_ctl(const struct worker_stat *st, size_t nst,
+	    void (*more)(void *arg));
 /*
  * The next batch in the data ring r into buf: 1 with it in *m, 0 when
  * the ring is drained (its doorbells, checked against bell, too). A lost
@@ -44,8 +70,6 @@ void	 worker_ctl_handler(void (*fn)(const struct msg *, void *), void *arg);
  */
 int	 worker_data_recv(struct ring *r, struct msg_chan *chan,
 	    struct msg_chan *bell, uint8_t *buf, struct msg *m);
-/* 1 once after worker_ctl() answered a stats request (report more). */
-int	 worker_stats_requested(void);
 /* Milliseconds on the monotonic clock. */
 uint64_t now_ms(void);
 

@@ -12,16 +12,26 @@
 #include "privsep/msg.h"
 #include "privsep/worker.h"
 
+/* It stands in for crypt: crypt's setup messages are taken and ignored. */
+static const struct msg_rule evil_rows[] = {
+	{ MSG_PEM_CERT,		NULL },
+	{ MSG_PEM_KEY,		NULL },
+	{ MSG_PEM_CA,		NULL },
+	{ MSG_LISTEN_FD,	NULL },
+	{ MSG_CONNECT_ADDR,	NULL },
+	{ MSG_RELOAD,		NULL },
+};
+static const struct msg_table evil_ctl = MSG_TABLE(evil_rows,
+    &worker_ctl_table);
+
 int
 main(int argc, char *argv[])
 {
-	struct msg_chan	 ctl;
 	struct conf	 conf;
 	uint8_t		 junk[64] = { 0 };
 
 	worker_init(argc, argv, "evil");
-	msg_chan_init(&ctl, "monitor", msg_tab_crypt_ctl, msg_tab_crypt_ctl_n);
-	worker_setup(&ctl, &conf, NULL, NULL);
+	worker_setup(&evil_ctl, &conf, NULL);
 #if defined(EVIL_WRONG_TYPE)
 	(void)msg_send(FD_MONITOR, MSG_FRAMES, junk, sizeof(junk));
 #elif defined(EVIL_WRONG_LENGTH)

@@ -49,8 +49,8 @@ pair_open(struct pair *p)
 	p->fd = fd;
 	assert_int_equal(ring_attach(&p->tx, dup(fd), p->sv[0], 1), 0);
 	assert_int_equal(ring_attach(&p->rx, dup(fd), p->sv[1], 0), 0);
-	msg_chan_init(&p->chan, "t", msg_tab_frames, msg_tab_frames_n);
-	msg_chan_init(&p->bell, "t", msg_tab_wake, msg_tab_wake_n);
+	msg_chan_init(&p->chan, "t", &msg_tab_frames);
+	msg_chan_init(&p->bell, "t", &msg_tab_wake);
 }
 
 static void
@@ -109,11 +109,13 @@ static void
 expect_frames(struct pair *p, int nf, size_t len, int seed)
 {
 	struct msg	 m;
+	enum msg_err	 why;
 	const uint8_t	*f;
 	size_t		 off = 0, l;
 	int		 i = 0;
 
-	assert_int_equal(ring_recv(&p->rx, &p->chan, &p->bell, rxbuf, &m), 1);
+	assert_int_equal(ring_recv(&p->rx, &p->chan, &p->bell, rxbuf, &m, &why),
+	    MSG_ST_OK);
 	assert_int_equal(m.type, MSG_FRAMES);
 	while (batch_next(m.payload, m.len, &off, &f, &l)) {
 		assert_int_equal(l, len);
@@ -130,6 +132,7 @@ test_roundtrip_and_doorbell(void **state)
 	struct pair	 p;
 	struct msg_batch b;
 	struct msg	 m;
+	enum msg_err	 why;
 
 	(void)state;
 	pair_open(&p);
@@ -145,7 +148,8 @@ test_roundtrip_and_doorbell(void **state)
 	expect_frames(&p, 3, 60, 1);
 	expect_frames(&p, 1, 1514, 9);
 	assert_false(ring_pending(&p.rx));
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m), 0);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_NONE);
 	/* Drained: the next batch rings again. */
 	assert_int_equal(send_frames(&p, &b, 1, 64, 3), 0);
 	assert_int_equal(bells(&p), 1);
@@ -208,15 +212,18 @@ test_hostile_tail(void **state)
 {
 	struct pair	 p;
 	struct msg	 m;
+	enum msg_err	 why;
 
 	(void)state;
 	pair_open(&p);
 	raw_put(&p, OFF_TAIL, RING_SIZE + 8);
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TRUNC);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TRUNC);
 	raw_put(&p, OFF_TAIL, 4);	/* less than a header */
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TRUNC);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TRUNC);
 	pair_close(&p);
 }
 
@@ -226,6 +233,7 @@ test_hostile_record(void **state)
 {
 	struct pair	 p;
 	struct msg	 m;
+	enum msg_err	 why;
 	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0 };
 	uint8_t		*d;
 
@@ -235,20 +243,23 @@ test_hostile_record(void **state)
 	h.len = 4096;			/* published: 64 */
 	memcpy(d, &h, sizeof(h));
 	raw_put(&p, OFF_TAIL, 64);
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TRUNC);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TRUNC);
 	h.len = MSG_MAX_PAYLOAD + 1;
 	memcpy(d, &h, sizeof(h));
 	raw_put(&p, OFF_TAIL, RING_SIZE);
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TRUNC);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TRUNC);
 	/* Whole, but not a frames message: the channel's table says no. */
 	h.type = MSG_CONFIG;
 	h.len = 56;
 	memcpy(d, &h, sizeof(h));
 	raw_put(&p, OFF_TAIL, 64);
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TYPE);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TYPE);
 	pair_close(&p);
 }
 
@@ -278,6 +289,7 @@ test_hostile_doorbell(void **state)
 {
 	struct pair	 p;
 	struct msg	 m;
+	enum msg_err	 why;
 	uint8_t		 junk[64];
 	struct msg_hdr	 h = { .type = MSG_FRAMES, .flags = 0, .len = 56 };
 
@@ -286,12 +298,14 @@ test_hostile_doorbell(void **state)
 	memset(junk, 0, sizeof(junk));
 	memcpy(junk, &h, sizeof(h));
 	assert_int_equal(send(p.sv[0], junk, sizeof(junk), 0), 64);
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m),
-	    -2 - MSG_E_TYPE);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_VIOLATION);
+	assert_int_equal(why, MSG_E_TYPE);
 	close(p.sv[0]);
 	p.sv[0] = -1;
 	errno = 0;
-	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m), -1);
+	assert_int_equal(ring_recv(&p.rx, &p.chan, &p.bell, rxbuf, &m, &why),
+	    MSG_ST_SYSERR);
 	assert_int_equal(errno, EPIPE);
 	pair_close(&p);
 }
