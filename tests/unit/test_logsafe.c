@@ -164,21 +164,22 @@ static uint8_t	 buf[MSG_HDR_LEN + 4 + sizeof(struct msg_link)];
 static int
 links_accepted(const struct msg_link *lk)
 {
+	static const struct msg_rule	 rows[] = { { MSG_LINKS, NULL } };
+	static const struct msg_table	 tab = MSG_TABLE(rows, NULL);
 	struct msg_hdr	 h = { .type = MSG_LINKS, .len = 4 + sizeof(*lk) };
 	struct msg_chan	 c;
 	struct msg	 m;
+	enum msg_err	 why = MSG_E_MAX;
 	uint32_t	 total = 1;
-	int		 rv;
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + MSG_HDR_LEN, &total, sizeof(total));
 	memcpy(buf + MSG_HDR_LEN + 4, lk, sizeof(*lk));
-	msg_chan_init(&c, "crypt", msg_tab_monitor_from_crypt,
-	    msg_tab_monitor_from_crypt_n);
-	rv = msg_decode(&c, buf, sizeof(buf), 0, &m);
-	if (rv != MSG_OK)
-		assert_int_equal(rv, -MSG_E_PAYLOAD);
-	return rv == MSG_OK;
+	msg_chan_init(&c, "crypt", &tab);
+	if (msg_decode(&c, buf, sizeof(buf), 0, &m, &why) == MSG_ST_OK)
+		return 1;
+	assert_int_equal(why, MSG_E_PAYLOAD);
+	return 0;
 }
 
 /*
