@@ -49,7 +49,8 @@ link_new(struct crypt *cr, int fd, const char *peer, int client)
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
 	/* The record buffers come with authentication (link_established). */
 	l->ssl = SSL_new(cr->ctx);
-	if (l->ssl == NULL || SSL_set_fd(l->ssl, fd) != 1) {
+	if (l->ssl == NULL || SSL_set_fd(l->ssl, fd) != 1 ||
+	    SSL_set_app_data(l->ssl, l) != 1) {
 		SSL_free(l->ssl);
 		free(l->rbuf);
 		free(l->wbuf);

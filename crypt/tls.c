@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "crypt/crypt.h"
+#include "lib/x509id.h"
 #include "privsep/log.h"
+#include "privsep/worker.h"
 
 static BIO *
 tls_bio(struct crypt *cr, int i)
@@ -77,6 +79,85 @@ tls_load_ca(struct crypt *cr, SSL_CTX *ctx)
 		    "%s\"", cr->conf.ca);
 }
 
+/* A certificate's subject (log-safe), its sha256 fingerprint and digest. */
+static void
+tls_describe(X509 *x, char *subject, size_t slen, char *fp, size_t fplen,
+    uint8_t digest[32])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 dlen = 0, i;
+
+	subject[0] = fp[0] = '\0';
+	if (digest != NULL)
+		memset(digest, 0, 32);
+	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)slen);
+	logsafe(subject);
+	if (X509_digest(x, EVP_sha256(), md, &dlen) != 1 || dlen != 32)
+		return;
+	if (digest != NULL)
+		memcpy(digest, md, 32);
+	for (i = 0; i < dlen && 2 * i + 2 < fplen; i++)
+		snprintf(fp + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+tls_refuse(struct crypt *cr, SSL *ssl, X509 *x, const char *why)
+{
+	const struct link	*l = SSL_get_app_data(ssl);
+	char			 subject[256], fp[65];
+	uint64_t		 supp;
+
+	tls_describe(x, subject, sizeof(subject), fp, sizeof(fp), NULL);
+	cr->c.peers_rejected++;
+	if (ratelim_allow(&cr->rl_event, now_ms(), &supp))
+		audit("event=peer_rejected peer=%s subject=\"%s\" "
+		    "fingerprint=%s reason=\"%s\" total=%llu suppressed=%llu",
+		    l != NULL ? l->peer : "?", subject, fp, why,
+		    (unsigned long long)cr->c.peers_rejected,
+		    (unsigned long long)supp);
+}
+
+/*
+ * OpenSSL calls this for each certificate of the peer's chain. Our rules
+ * are about the peer's own certificate (depth 0), and they run once the
+ * CA's signature on it has been checked, so a record names only a subject
+ * the CA vouched for. OpenSSL's purpose check fails the same certificate
+ * earlier, before the signatures: that verdict waits for ours, which
+ * covers it (lib/x509id.c) and says why.
+ */
+static int
+tls_verify(int ok, X509_STORE_CTX *xs)
+{
+	SSL		*ssl;
+	struct crypt	*cr;
+	X509		*x;
+	const char	*why;
+	int		 host;
+
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return ok;
+	if (!ok)
+		return X509_STORE_CTX_get_error(xs) ==
+		    X509_V_ERR_INVALID_PURPOSE;
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	x = X509_STORE_CTX_get_current_cert(xs);
+	if (ssl == NULL || x == NULL)
+		return 0;
+	cr = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	host = cr->conf.role == CONF_ROLE_HOST;
+	/* The host checks the proxy's certificate, the proxy a host's. */
+	if ((why = x509id_usage(x, host)) != NULL)
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_PURPOSE);
+	else if (!host && (why = x509id_cn(x, CONF_MAX_STR)) != NULL)
+		X509_STORE_CTX_set_error(xs,
+		    X509_V_ERR_APPLICATION_VERIFICATION);
+	else
+		return 1;
+	tls_refuse(cr, ssl, x, why);
+	return 0;
+}
+
 SSL_CTX *
 tls_ctx(struct crypt *cr)
 {
@@ -95,8 +176,9 @@ tls_ctx(struct crypt *cr)
 	tls_load_cert(cr, ctx);
 	tls_load_key(cr, ctx);
 	tls_load_ca(cr, ctx);
+	SSL_CTX_set_app_data(ctx, cr);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify);
 	/* No resumption: every link proves its certificate afresh. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
@@ -128,23 +210,15 @@ tls_identity(SSL *ssl, char *subject, size_t slen, char *cn, size_t cnlen,
     char *fp, size_t fplen, uint8_t digest[32])
 {
 	X509		*x = SSL_get0_peer_certificate(ssl);
-	unsigned int	 dlen = 0, i;
-	unsigned char	 md[EVP_MAX_MD_SIZE];
 
 	subject[0] = cn[0] = fp[0] = '\0';
 	memset(digest, 0, 32);
 	if (x == NULL)
 		return;
-	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)slen);
-	logsafe(subject);
+	tls_describe(x, subject, slen, fp, fplen, digest);
 	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
 	    NID_commonName, cn, (int)cnlen) < 0)
 		cn[0] = '\0';
-	if (X509_digest(x, EVP_sha256(), md, &dlen) == 1 && dlen == 32) {
-		memcpy(digest, md, 32);
-		for (i = 0; i < 32 && 2 * i + 2 < fplen; i++)
-			snprintf(fp + 2 * i, 3, "%02x", md[i]);
-	}
 }
 
 /* Why a handshake failed, in words an operator can act on. */

@@ -833,6 +833,34 @@ lex_line(struct parser *p, const char *text, size_t len, size_t *pos,
 	return 0;
 }
 
+/* Line of the first use of a top-level keyword; 0 if it is absent. */
+static unsigned
+seen_top(const struct parser *p, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NKW; i++)
+		if (kws[i].ctx == CTX_TOP && strcmp(kws[i].name, name) == 0)
+			return p->seen[i];
+	return 0;
+}
+
+/*
+ * Any certificate from the CA passes verification, host certificates
+ * included: without a name or a pin to check, one stolen host key would
+ * let its thief pose as the proxy to every other host.
+ */
+static int
+check_proxy_identity(struct parser *p)
+{
+	if (p->c->role != CONF_ROLE_HOST || seen_top(p, "peer-name") != 0 ||
+	    seen_top(p, "pin") != 0)
+		return 0;
+	return perr(p, seen_top(p, "connect"), "connect: the proxy is not "
+	    "identified: add 'peer-name NAME' (a name in its certificate) "
+	    "or 'pin sha256:...' (its fingerprint)");
+}
+
 static int
 finish(struct parser *p)
 {
@@ -858,7 +886,7 @@ finish(struct parser *p)
 			return perr(p, 0, "missing '%s' (required with role %s)",
 			    kws[i].name, role_name(c->role));
 	}
-	return 0;
+	return check_proxy_identity(p);
 }
 
 static int

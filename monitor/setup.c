@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/x509id.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -78,6 +80,33 @@ load_pem(const char *what, const char *path, char **buf, size_t *len,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Our own certificate must be fit for our role: a peer would refuse it at
+ * every handshake, so say so once, now, instead of failing links forever.
+ */
+static int
+check_certificate(struct monitor *m, char *why, size_t wlen)
+{
+	BIO		*b;
+	X509		*x = NULL;
+	const char	*bad;
+	int		 host = m->conf.role == CONF_ROLE_HOST;
+
+	if ((b = BIO_new_mem_buf(m->pem_cert, (int)m->pem_cert_len)) != NULL)
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (x == NULL)
+		bad = "no PEM certificate in the file";
+	else if ((bad = x509id_usage(x, !host)) == NULL && host)
+		bad = x509id_cn(x, CONF_MAX_STR);
+	X509_free(x);
+	if (bad == NULL)
+		return 0;
+	snprintf(why, wlen, "vnetd: %s: %s (this is the %s's own "
+	    "certificate)", m->conf.certificate, bad, host ? "host" : "proxy");
+	return -1;
 }
 
 /* Resolve the proxy address once, here, so crypt needs no resolver. */
@@ -180,7 +209,8 @@ setup_load(struct monitor *m, const char *file, int check_only, char *why,
 	    load_pem("key", m->conf.key, &m->pem_key, &m->pem_key_len, why,
 	    wlen) == -1 ||
 	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len, why,
-	    wlen) == -1)
+	    wlen) == -1 ||
+	    check_certificate(m, why, wlen) == -1)
 		return -1;
 	if (m->conf.role == CONF_ROLE_HOST && resolve_connect(m, why, wlen) ==
 	    -1)

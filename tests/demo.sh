@@ -49,8 +49,9 @@ vn_prereq
 vn_init
 good "root, tools, network namespaces, user vnetd, vnetd built in $VNET_BUILD"
 
-step "Creating a throwaway CA and certificates (EC P-256)"
+step "Creating a throwaway CA and certificates with vnet-pki (EC P-256)"
 vn_setup_pki >"$VN_TMP/pki.out" 2>&1 || { cat "$VN_TMP/pki.out"; fail "certificate generation"; }
+say "vnet-pki init; vnet-pki proxy proxy $PROXY_WAN; vnet-pki host vmhost1"
 for c in ca proxy host; do
 	say "$(printf '%-9s' "$c.crt") $(openssl x509 -in "$VN_TMP/$c.crt" -noout -subject -nameopt oneline)  sha256 $(cert_fp "$VN_TMP/$c.crt" | cut -c1-16)..."
 done

@@ -48,6 +48,7 @@ certificate $D/host.crt
 key $D/host.key
 ca $D/ca.crt
 connect $PROXY_WAN port $VNET_PORT
+peer-name proxy
 EOF
 run_n "$BAD"
 diag "vnetd -n -f bad-mac.conf: exit $RC, stderr: $ERR"

@@ -15,13 +15,18 @@
 vn_prereq
 ops_prereq
 vn_init
-plan 27
+plan 28
 
 DEVLOG0=$(devlog_state)
 
 topo_up_tap host2 vm_if2						# 1
-check "certificates and configurations generated (host also lists vm $BAD_MAC)" \
-    vn_setup_pki "$BAD_MAC"						# 2
+pki() {
+	vn_setup_pki "$BAD_MAC" &&
+	vn_odd_leaf "$VN_TMP" srvhost /CN=vmhost1 "keyUsage=critical,digitalSignature" \
+	    "extendedKeyUsage=serverAuth"
+}
+check "certificates and configurations generated (host also lists vm $BAD_MAC; a serverAuth-only host certificate)" \
+    pki									# 2
 syslog_start_tap proxy host						# 3
 CTL_SOCK[proxy]=$(conf_control "$VN_TMP/proxy.conf")
 PLOG=$VN_TMP/proxy.syslog
@@ -109,7 +114,20 @@ ok "$([ -n "$line" ] && printf '%s\n' "$reason" | grep -qi 'certificate'; echo $
 	{ diag "$out"; diag_file "$PLOG" 10 proxy.syslog; }
 diag "$line"
 
-# ---- 9: frames from a MAC the proxy does not allow for vmhost1.
+# ---- 9: a host certificate without clientAuth: refused by name.
+mark=$(log_mark "$PLOG")
+out=$(in_ns "$NS_HOST2" timeout 10 openssl s_client -connect "$PROXY_WAN:$VNET_PORT" \
+    -cert "$VN_TMP/srvhost.crt" -key "$VN_TMP/srvhost.key" -CAfile "$VN_TMP/ca.crt" </dev/null 2>&1)
+want="certificate's extended key usage lacks clientAuth, which a host's needs"
+sys_wait 5 "$PLOG" "$mark" authpriv event=peer_rejected
+line=$(sys_lines "$PLOG" "$mark" authpriv event=peer_rejected | grep "peer=$HOST2_WAN:" | head -n 1)
+ok "$([ -n "$line" ] && [ "$(log_value "$line" reason)" = "$want" ] &&
+    printf '%s\n' "$line" | grep -q '^authpriv notice vnetd\[.* subject="/CN=vmhost1" fingerprint=[0-9a-f]\{64\} reason=.* total=[0-9]* suppressed=[0-9]* worker=crypt'; echo $?)" \
+    "serverAuth-only host certificate: 'authpriv notice ... event=peer_rejected peer=$HOST2_WAN:PORT subject= fingerprint= reason=\"$want\" total= suppressed= worker=crypt'" ||
+	{ diag "$out"; diag_file "$PLOG" 10 proxy.syslog; }
+diag "$line"
+
+# ---- 10: frames from a MAC the proxy does not allow for vmhost1.
 mark=$(log_mark "$PLOG")
 in_ns "$NS_VM" timeout 10 busybox arping -b -I eth1 -s "$BAD_IP" -c 3 -w 4 "$CLIENT_IP" >/dev/null 2>&1
 sys_wait 5 "$PLOG" "$mark" authpriv event=drop reason=mac_unauthorized "src=$BAD_MAC" host=vmhost1
@@ -120,7 +138,7 @@ ok "$([ -n "$line" ] && [ -n "$(log_value "$line" total)" ] && [ -n "$(log_value
 	diag_file "$PLOG" 10 proxy.syslog
 diag "$line"
 
-# ---- 10, 11: kill -9 the proxy's crypt worker.
+# ---- 11, 12: kill -9 the proxy's crypt worker.
 old=$(vnetd_worker proxy crypt)
 mark=$(log_mark "$PLOG")
 kill -KILL "$old"
@@ -137,7 +155,7 @@ sys_wait 5 "$PLOG" "$mark" authpriv event=worker_start worker=crypt "pid=$new" r
 ok $? "the new crypt ($new) logs worker_start restarts=1, worker_ready, and the link comes back (link_up pid=$new)" ||
 	diag_file "$PLOG" 10 proxy.syslog
 
-# ---- 12: SIGUSR1: operational records, in daemon.
+# ---- 13: SIGUSR1: operational records, in daemon.
 mark=$(log_mark "$PLOG")
 kill_tracked USR1 "${VNETD_PID[proxy]}"
 sys_wait 5 "$PLOG" "$mark" daemon event=stats worker=crypt "pid=$new" restarts=1 &&
@@ -151,7 +169,7 @@ ok "$([ "$st" = 0 ] && [ -z "$aud" ] && log_lines "$PLOG" "$mark" event=stats wo
 	{ diag "$aud"; diag_file "$PLOG" 10 proxy.syslog; }
 diag "$(sys_lines "$PLOG" "$mark" daemon event=stats worker=crypt | cut -c1-200)..."
 
-# ---- 13: reload applied (SIGHUP after a valid change).
+# ---- 14: reload applied (SIGHUP after a valid change).
 SHA0=$(sha256sum "$VN_TMP/proxy.conf" | cut -d' ' -f1)
 cp "$VN_TMP/proxy.conf" "$VN_TMP/proxy.conf.orig"
 sed -i 's/^keepalive 1$/keepalive 2/' "$VN_TMP/proxy.conf"
@@ -166,7 +184,7 @@ ok "$([ "$st" = 0 ] && [ "$SHA1" != "$SHA0" ]; echo $?)" \
 	diag_file "$PLOG" 10 proxy.syslog
 diag "$(sys_lines "$PLOG" "$mark" authpriv event=reload)"
 
-# ---- 14: reload rejected (SIGHUP after breaking the file), then fixed.
+# ---- 15: reload rejected (SIGHUP after breaking the file), then fixed.
 printf 'no-such-keyword 1\n' >>"$VN_TMP/proxy.conf"
 nl=$(wc -l <"$VN_TMP/proxy.conf")
 mark=$(log_mark "$PLOG")
@@ -185,7 +203,7 @@ ok "$([ -n "$line" ] && [ "$st" = 0 ] &&
 	diag_file "$PLOG" 10 proxy.syslog
 diag "$line"
 
-# ---- 15: control commands, with the client's uid.
+# ---- 16: control commands, with the client's uid.
 mark=$(log_mark "$PLOG")
 ctl proxy status >/dev/null 2>&1
 ctl proxy -j links >/dev/null 2>&1
@@ -194,7 +212,7 @@ sys_wait 5 "$PLOG" "$mark" authpriv event=control uid=0 command=status json=0 &&
 ok $? "vnetctl status, vnetctl -j links: 'authpriv notice ... event=control uid=0 command=status json=0' and command=links json=1" ||
 	diag_file "$PLOG" 10 proxy.syslog
 
-# ---- 16: every record so far is in the facility of its class.
+# ---- 17: every record so far is in the facility of its class.
 AUDIT_EV="start stopped worker_start worker_ready worker_exit worker_restart worker_violation link_up link_down tls_handshake_failed peer_rejected refused hello_mac_unauthorized malformed_record mac_moved reload control control_rejected"
 OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log"
 classes() {
@@ -223,7 +241,7 @@ classes() {
 check "every record in proxy.syslog and host.syslog is in its class's facility (security: authpriv, operational: daemon)" \
     eval 'classes "$PLOG" && classes "$HLOG"'
 
-# ---- 17: stop: event=stop (daemon), event=stopped config_sha256 (authpriv).
+# ---- 18: stop: event=stop (daemon), event=stopped config_sha256 (authpriv).
 mark=$(log_mark "$PLOG")
 vnetd_stop_daemon proxy 10 >"$VN_TMP/stop.out" 2>&1
 st=$?
@@ -233,7 +251,7 @@ st2=$?
 ok "$([ "$st2" = 0 ] && [ "$st" = 0 ]; echo $?)" "SIGTERM: 'daemon info ... event=stop signal=15', 'authpriv notice ... event=stopped config_sha256=<running>'; monitor and workers gone" ||
 	{ diag "$(cat "$VN_TMP/stop.out")"; diag_file "$PLOG" 10 proxy.syslog; }
 
-# ---- 18-21: syslog-facility local3, audit-facility local4.
+# ---- 19-22: syslog-facility local3, audit-facility local4.
 printf 'syslog-facility local3\naudit-facility local4\n' >>"$VN_TMP/proxy.conf"
 SHA2=$(sha256sum "$VN_TMP/proxy.conf" | cut -d' ' -f1)
 mark=$(log_mark "$PLOG")
@@ -254,7 +272,7 @@ stray=$(tail -n "+$((mark + 1))" "$PLOG" | awk '$1 == "authpriv" || $1 == "daemo
 ok "$([ -z "$stray" ] && sys_has "$PLOG" "$mark" local4 event=control command=status; echo $?)" \
     "after the change nothing goes to authpriv or daemon (control record in local4)" || diag "$stray"
 
-# ---- 22: facilities follow a reload too: back to the defaults.
+# ---- 23: facilities follow a reload too: back to the defaults.
 cp "$VN_TMP/proxy.conf.orig" "$VN_TMP/proxy.conf"
 mark=$(log_mark "$PLOG")
 kill_tracked HUP "${VNETD_PID[proxy]}"
@@ -267,11 +285,11 @@ st2=$?
 ok "$([ "$st" = 0 ] && [ "$st2" = 0 ]; echo $?)" "reload back to the defaults: reload record in authpriv, stats in daemon" ||
 	diag_file "$PLOG" 10 proxy.syslog
 
-# ---- 23: the monitor's pid in every record is the daemon's.
+# ---- 24: the monitor's pid in every record is the daemon's.
 pids=$(tail -n "+$((mark + 1))" "$PLOG" | sed -n 's/^[a-z0-9]* [a-z]* vnetd\[\([0-9]*\)\]:.*/\1/p' | sort -u | tr '\n' ' ')
 is "$pids" "${VNETD_PID[proxy]} " "records since the restart all come from vnetd[${VNETD_PID[proxy]}] (LOG_PID is the monitor's)"
 
-# ---- 24: workers never write to syslog themselves: no record has a
+# ---- 25: workers never write to syslog themselves: no record has a
 # worker's pid as its syslog pid.
 wp=" $(pgrep -P "${VNETD_PID[proxy]}" | tr '\n' ' ')"
 allp=$(sed -n 's/^[a-z0-9]* [a-z]* vnetd\[\([0-9]*\)\]:.*/\1/p' "$PLOG" "$HLOG" | sort -u | tr '\n' ' ')
@@ -279,7 +297,7 @@ bad=""
 for p in $allp; do case "$wp" in *" $p "*) bad="$bad $p" ;; esac; done
 ok "$([ -z "$bad" ]; echo $?)" "no record is written by a worker (syslog pids: $allp; workers:$wp)"
 
-# ---- 25: rate limiting reports what it suppressed. Hold 8 (the
+# ---- 26: rate limiting reports what it suppressed. Hold 8 (the
 # default max-pending-per-source) unauthenticated connections from
 # HOST2, then open 30 more at once: each is refused (event=refused, at
 # most 5 records a second); one more after the window carries the count
@@ -308,7 +326,7 @@ ok "$([ "$n" -ge 2 ] && [ "$n" -le 10 ] && [ "$supp" -ge 20 ] && [ "$tot" = $((n
     "rate limit: refused connections logged at most 5 a second, suppressed=N reported (next record or summary); records + suppressed = total ($n + $supp = ${tot:-?})" ||
 	{ diag "$(cat "$VN_TMP/flood.out")"; diag "$recs"; }
 
-# ---- 26: a start refused for a bad configuration file: the error on
+# ---- 27: a start refused for a bad configuration file: the error on
 # stderr, the exit status, and an audit record naming the file, its
 # sha256 and the reason (the same words as on stderr).
 BADC=$VN_TMP/bad-start.conf
@@ -331,7 +349,7 @@ ok "$([ "$st" != 0 ] && [ -n "$err" ] && [ "$st2" = 0 ] &&
     "a bad configuration file: no daemon, '$BADC:$badline: ...' on stderr, and 'authpriv ... event=start_refused config_sha256=<sha256sum> reason=\"<same>\"'" ||
 	{ diag "$(cat "$VN_TMP/bad-start.out")"; diag_file "$PLOG" 5 proxy.syslog; }
 
-# ---- 27: the machine's own /dev/log was never touched.
+# ---- 28: the machine's own /dev/log was never touched.
 is "$(devlog_state)" "$DEVLOG0" "the machine's /dev/log is as it was ($DEVLOG0)"
 
 tap_done

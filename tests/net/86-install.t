@@ -23,11 +23,13 @@ EXPECTED="$PFX/lib/systemd/system/vnetd.service
 $PFX/libexec/vnet/vnet-capture
 $PFX/libexec/vnet/vnet-crypt
 $PFX/libexec/vnet/vnet-inject
+$PFX/sbin/vnet-pki
 $PFX/sbin/vnetctl
 $PFX/sbin/vnetd
 $PFX/share/doc/vnet/examples/host.conf
 $PFX/share/doc/vnet/examples/proxy.conf
 $PFX/share/man/man5/vnetd.conf.5
+$PFX/share/man/man8/vnet-pki.8
 $PFX/share/man/man8/vnetctl.8
 $PFX/share/man/man8/vnetd.8"
 
@@ -75,15 +77,15 @@ ok "$([ "$st" = 0 ]; echo $?)" "make install DESTDIR=\$tmp PREFIX=$PFX succeeds 
 
 # ---- 5: exactly the expected files.
 got=$(cd "$DEST" && find . -mindepth 1 \( -type f -o -type l \) | sed 's|^\.||' | sort)
-is "$got" "$EXPECTED" "DESTDIR holds exactly: vnetd, vnetctl in sbin; vnet-capture, vnet-crypt, vnet-inject in libexec/vnet; vnetd.8, vnetctl.8, vnetd.conf.5; the two examples; vnetd.service"
+is "$got" "$EXPECTED" "DESTDIR holds exactly: vnetd, vnetctl, vnet-pki in sbin; vnet-capture, vnet-crypt, vnet-inject in libexec/vnet; vnetd.8, vnetctl.8, vnet-pki.8, vnetd.conf.5; the two examples; vnetd.service"
 
 # ---- 6: modes, and the installed files are the ones built and shipped.
 modes() {
 	local f m bad=0
-	for f in sbin/vnetd sbin/vnetctl libexec/vnet/vnet-capture libexec/vnet/vnet-crypt libexec/vnet/vnet-inject; do
+	for f in sbin/vnetd sbin/vnetctl sbin/vnet-pki libexec/vnet/vnet-capture libexec/vnet/vnet-crypt libexec/vnet/vnet-inject; do
 		m=$(stat -c %a "$DEST$PFX/$f"); [ "$m" = 755 ] || { echo "$f: mode $m"; bad=1; }
 	done
-	for f in share/man/man8/vnetd.8 share/man/man8/vnetctl.8 share/man/man5/vnetd.conf.5 \
+	for f in share/man/man8/vnetd.8 share/man/man8/vnetctl.8 share/man/man8/vnet-pki.8 share/man/man5/vnetd.conf.5 \
 	    share/doc/vnet/examples/host.conf share/doc/vnet/examples/proxy.conf lib/systemd/system/vnetd.service; do
 		m=$(stat -c %a "$DEST$PFX/$f"); [ "$m" = 644 ] || { echo "$f: mode $m"; bad=1; }
 	done
@@ -92,6 +94,7 @@ modes() {
 			{ echo "$f differs from the copy's build/$f"; bad=1; }
 	done
 	cmp -s "$SRC/doc/vnetctl.8" "$DEST$PFX/share/man/man8/vnetctl.8" || { echo "vnetctl.8 differs"; bad=1; }
+	cmp -s "$SRC/ctl/vnet-pki" "$DEST$PFX/sbin/vnet-pki" || { echo "vnet-pki differs"; bad=1; }
 	cmp -s "$SRC/etc/vnetd.service" "$DEST$PFX/lib/systemd/system/vnetd.service" || { echo "vnetd.service differs"; bad=1; }
 	# The daemon looks for its workers where they were installed.
 	grep -qF "$PFX/libexec/vnet" "$DEST$PFX/sbin/vnetd" || { echo "vnetd does not name $PFX/libexec/vnet"; bad=1; }
@@ -106,8 +109,9 @@ new=$(find "$PFX" /etc /lib/systemd/system /usr/lib/systemd/system -xdev -newer 
 ok "$([ -z "$new" ]; echo $?)" "no vnet file newer than the install under $PFX, /etc or the systemd unit directories" || diag "$new"
 
 # ---- 8: the installed man pages render cleanly.
-check "installed vnetd.8, vnetctl.8 and vnetd.conf.5 pass mandoc -Tlint -Wwarning" \
+check "installed vnetd.8, vnetctl.8, vnet-pki.8 and vnetd.conf.5 pass mandoc -Tlint -Wwarning" \
     mandoc -Tlint -Wwarning "$DEST$PFX/share/man/man8/vnetd.8" "$DEST$PFX/share/man/man8/vnetctl.8" \
+    "$DEST$PFX/share/man/man8/vnet-pki.8" \
     "$DEST$PFX/share/man/man5/vnetd.conf.5"
 
 # ---- 9-11: the installed programs run a pair.

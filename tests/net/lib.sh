@@ -7,7 +7,8 @@
 #   cleanup    one EXIT trap: kills the processes we started (by recorded
 #              PID + start time), deletes our namespaces and temp dir
 #   topology   topo_up, topo_add_host2, topo_add_vm_if2, offload handling
-#   certs      vn_certs (CA, proxy, host, rogue CA + host, stranger host)
+#   certs      vn_certs (with vnet-pki: CA, proxy, host, rogue CA + host,
+#              stranger host), vn_leaf (one more host certificate)
 #   configs    vn_host_conf, vn_proxy_conf
 #   daemons    vnetd_start, vnetd_stop, vnetd_wait, vnetd_wait_link,
 #              vnetd_worker, start_pair; worker_check, workers_distinct,
@@ -246,6 +247,9 @@ vn_init() {
 
 # ---------------------------------------------------------------- prerequisites
 
+# The PKI helper the tests make their certificates with: the source
+# tree's, or VNET_PKI (an installed one, say).
+VN_PKI=${VNET_PKI:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/ctl/vnet-pki}
 VN_TOOLS="ip ping dnsmasq busybox tcpdump ethtool socat openssl pgrep sha256sum timeout ss awk"
 
 # vn_host_prepare: what every run needs of the machine itself: network
@@ -280,6 +284,7 @@ vn_prereq() {
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
 	[ -z "$missing" ] || bail "missing tools:$missing (apt-get install iproute2 iputils-ping dnsmasq-base busybox tcpdump ethtool socat openssl procps coreutils)"
+	[ -x "$VN_PKI" ] || bail "$VN_PKI is not an executable vnet-pki (set VNET_PKI)"
 	for t in udhcpc httpd wget arping; do
 		busybox --list 2>/dev/null | grep -qx "$t" || missing="$missing busybox-$t"
 	done
@@ -470,50 +475,53 @@ topo_up_tap() {
 
 # ---------------------------------------------------------------- certificates
 
-# vn_certs DIR: a CA; proxy (CN=proxy) and host (CN=vmhost1) certificates;
-# a rogue CA and a CN=vmhost1 certificate from it; a CN=vmhost9
-# certificate from the real CA (valid but not listed on the proxy).
+# vn_certs DIR: with vnet-pki, a CA in DIR (ca.crt, ca.key and its
+# database); proxy (CN=proxy, SAN DNS:proxy and IP:$PROXY_WAN) and host
+# (CN=vmhost1) certificates; a rogue CA in DIR/rogue-ca.d (its
+# certificate also as DIR/rogue-ca.crt) and a CN=vmhost1 certificate from
+# it; a CN=vmhost9 certificate from the real CA (valid but not listed on
+# the proxy). Two days of validity: a stale temp dir never lingers useful.
 vn_certs() {
-	local d=$1 days=2 old_umask
-	old_umask=$(umask)
-	umask 077
+	local d=$1
 	(
 	set -e
-	cd "$d"
-	mkkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 0600 "$1"; }
-	mkca() {	# NAME CN
-		mkkey "$1.key"
-		openssl req -x509 -new -sha256 -days $days -key "$1.key" -subj "/CN=$2" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		    -addext "subjectKeyIdentifier=hash" -out "$1.crt"
-	}
-	mkleaf() {	# NAME CN CA
-		mkkey "$1.key"
-		openssl req -new -sha256 -key "$1.key" -subj "/CN=$2" -out "$1.csr"
-		printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-		    "keyUsage=critical,digitalSignature" \
-		    "extendedKeyUsage=serverAuth,clientAuth" \
-		    "subjectAltName=DNS:$2" \
-		    "subjectKeyIdentifier=hash" \
-		    "authorityKeyIdentifier=keyid" >"$1.ext"
-		openssl x509 -req -sha256 -days $days -in "$1.csr" -CA "$3.crt" -CAkey "$3.key" \
-		    -set_serial "0x$(openssl rand -hex 8)" -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-		rm -f "$1.csr" "$1.ext"
-	}
-	mkca ca "vnet test CA $$"
-	mkleaf proxy proxy ca
-	mkleaf host vmhost1 ca
-	mkleaf stranger vmhost9 ca
-	mkca rogue-ca "vnet rogue CA $$"
-	mkleaf rogue-host vmhost1 rogue-ca
-	chmod 0644 ./*.crt
-	openssl verify -CAfile ca.crt proxy.crt host.crt stranger.crt >/dev/null
-	! openssl verify -CAfile ca.crt rogue-host.crt >/dev/null 2>&1
+	"$VN_PKI" -d "$d" init -n "vnet test CA $$" -v 2
+	"$VN_PKI" -d "$d" proxy -v 2 -o "$d/proxy" proxy "$PROXY_WAN"
+	"$VN_PKI" -d "$d" host -v 2 -o "$d/host" vmhost1
+	"$VN_PKI" -d "$d" host -v 2 -o "$d/stranger" vmhost9
+	"$VN_PKI" -d "$d/rogue-ca.d" init -n "vnet rogue CA $$" -v 2
+	cp "$d/rogue-ca.d/ca.crt" "$d/rogue-ca.crt"
+	"$VN_PKI" -d "$d/rogue-ca.d" host -v 2 -o "$d/rogue-host" vmhost1
+	openssl verify -CAfile "$d/ca.crt" "$d/proxy.crt" "$d/host.crt" "$d/stranger.crt" >/dev/null
+	! openssl verify -CAfile "$d/ca.crt" "$d/rogue-host.crt" >/dev/null 2>&1
+	) >/dev/null
+}
+
+# vn_leaf DIR NAME CN [VNET-PKI-HOST-OPTION...]: another host certificate
+# DIR/NAME.crt (.key) for CN from the CA vn_certs made in DIR.
+vn_leaf() {
+	local d=$1 n=$2 cn=$3; shift 3
+	"$VN_PKI" -d "$d" host -v 2 "$@" -o "$d/$n" "$cn" >/dev/null &&
+	    openssl verify -no_check_time -CAfile "$d/ca.crt" "$d/$n.crt" >/dev/null
+}
+
+# vn_odd_leaf DIR NAME SUBJECT EXT...: a test-only certificate
+# DIR/NAME.crt (.key) from DIR's CA of the kind vnet-pki rightly refuses
+# to make: any subject (openssl -subj syntax), and exactly the extension
+# lines given after basicConstraints (none: no EKU at all).
+vn_odd_leaf() {
+	local d=$1 n=$2 subj=$3; shift 3
+	(
+	set -e
+	umask 077
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$n.key" 2>/dev/null
+	openssl req -new -sha256 -key "$d/$n.key" -subj "$subj" -out "$d/$n.csr"
+	printf '%s\n' "basicConstraints=critical,CA:FALSE" "$@" >"$d/$n.ext"
+	openssl x509 -req -sha256 -days 2 -in "$d/$n.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+	    -set_serial "0x$(openssl rand -hex 8)" -extfile "$d/$n.ext" -out "$d/$n.crt" 2>/dev/null
+	rm -f "$d/$n.csr" "$d/$n.ext"
+	chmod 0644 "$d/$n.crt"
 	)
-	local st=$?
-	umask "$old_umask"
-	return $st
 }
 
 # cert_fp FILE: SHA-256 of the DER certificate, lower-case hex.
@@ -537,6 +545,7 @@ vn_host_conf() {
 		echo "keepalive 1"
 		echo "control ${f%.conf}.sock"
 		echo "connect $addr port $VNET_PORT"
+		echo "peer-name proxy"
 		echo "vm $VM_MAC"
 		for m in "$@"; do echo "vm $m"; done
 	} >"$f"

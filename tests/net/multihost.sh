@@ -135,32 +135,10 @@ mh_garp() {
 
 # ---------------------------------------------------------------- PKI
 
-# mh_leaf DIR NAME CN: a leaf certificate NAME.crt/.key for CN, signed by
-# DIR/ca (as lib.sh's vn_certs makes them).
+# mh_leaf DIR NAME CN: a host certificate NAME.crt/.key for CN from the
+# CA in DIR (lib.sh's vn_certs), by vnet-pki.
 mh_leaf() {
-	local d=$1 n=$2 cn=$3 old_umask st
-	old_umask=$(umask)
-	umask 077
-	(
-	set -e
-	cd "$d"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$n.key" 2>/dev/null
-	chmod 0600 "$n.key"
-	openssl req -new -sha256 -key "$n.key" -subj "/CN=$cn" -out "$n.csr"
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth,clientAuth" \
-	    "subjectAltName=DNS:$cn" "subjectKeyIdentifier=hash" \
-	    "authorityKeyIdentifier=keyid" >"$n.ext"
-	openssl x509 -req -sha256 -days 2 -in "$n.csr" -CA ca.crt -CAkey ca.key \
-	    -set_serial "0x$(openssl rand -hex 8)" -extfile "$n.ext" -out "$n.crt" 2>/dev/null
-	rm -f "$n.csr" "$n.ext"
-	chmod 0644 "$n.crt"
-	openssl verify -CAfile ca.crt "$n.crt" >/dev/null
-	)
-	st=$?
-	umask "$old_umask"
-	return $st
+	vn_leaf "$1" "$2" "$3"
 }
 
 # mh_control FILE: a "control" line (the daemon's control socket, next
@@ -170,7 +148,7 @@ MH_CONTROL=""
 mh_control() {
 	if [ -z "$MH_CONTROL" ]; then
 		printf '%s\n' "role host" "interface brvm" "certificate /nonexistent" \
-		    "key /nonexistent" "ca /nonexistent" "connect 127.0.0.1" \
+		    "key /nonexistent" "ca /nonexistent" "connect 127.0.0.1" "peer-name proxy" \
 		    "vm 52:54:00:00:00:01" "control $VN_TMP/probe.sock" >"$VN_TMP/probe.conf"
 		if "$VNET_BUILD/vnetd" -n -f "$VN_TMP/probe.conf" 2>&1 |
 		    grep -q "unknown keyword 'control'"; then
@@ -198,6 +176,7 @@ mh_host_conf() {
 		echo "keepalive 1"
 		mh_control "$f"
 		echo "connect $PROXY_WAN port $VNET_PORT"
+		echo "peer-name proxy"
 		for m in "$@"; do echo "vm $m"; done
 	} >"$f"
 }

@@ -204,20 +204,7 @@ ops_host2_up() {
 
 # ops_leaf DIR NAME CN: another host certificate from DIR's CA.
 ops_leaf() {
-	local d=$1 n=$2 cn=$3
-	(
-	set -e
-	umask 077
-	cd "$d"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$n.key" 2>/dev/null
-	openssl req -new -sha256 -key "$n.key" -subj "/CN=$cn" -out "$n.csr"
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=DNS:$cn" >"$n.ext"
-	openssl x509 -req -sha256 -days 2 -in "$n.csr" -CA ca.crt -CAkey ca.key \
-	    -set_serial "0x$(openssl rand -hex 8)" -extfile "$n.ext" -out "$n.crt" 2>/dev/null
-	rm -f "$n.csr" "$n.ext"
-	chmod 0644 "$n.crt"
-	)
+	vn_leaf "$1" "$2" "$3"
 }
 
 # json_ok FILE: FILE holds exactly one valid JSON value.

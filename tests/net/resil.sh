@@ -263,45 +263,20 @@ rs_wan_unblock() {
 
 # ---------------------------------------------------------------- PKI
 
-# rs_leaf DIR NAME CN CA [STARTDATE ENDDATE]: a leaf certificate
-# DIR/NAME.crt (.key) for CN, signed by DIR/CA.crt/.key like lib.sh's;
-# with dates (YYYYMMDDHHMMSSZ), issued by "openssl ca" for exactly that
-# validity (an expired certificate without faking the clock).
+# rs_leaf DIR NAME CN CA [STARTDATE ENDDATE]: a host certificate
+# DIR/NAME.crt (.key) for CN by vnet-pki, from the CA vn_certs made in DIR
+# (CA "ca") or in DIR/CA.d ("rogue-ca"); with dates (YYYYMMDDHHMMSSZ),
+# valid for exactly that time (an expired certificate without faking the
+# clock).
 rs_leaf() {
-	local d=$1 n=$2 cn=$3 ca=$4 start=$5 end=$6 old_umask st
-	old_umask=$(umask)
-	umask 077
-	(
-	set -e
-	cd "$d"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$n.key" 2>/dev/null
-	openssl req -new -sha256 -key "$n.key" -subj "/CN=$cn" -out "$n.csr"
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth,clientAuth" \
-	    "subjectAltName=DNS:$cn" "subjectKeyIdentifier=hash" \
-	    "authorityKeyIdentifier=keyid" >"$n.ext"
+	local d=$1 n=$2 cn=$3 ca=$4 start=$5 end=$6 cadir
+	cadir=$d
+	[ "$ca" = ca ] || cadir=$d/$ca.d
 	if [ -z "$start" ]; then
-		openssl x509 -req -sha256 -days 2 -in "$n.csr" -CA "$ca.crt" -CAkey "$ca.key" \
-		    -set_serial "0x$(openssl rand -hex 8)" -extfile "$n.ext" -out "$n.crt" 2>/dev/null
+		"$VN_PKI" -d "$cadir" host -v 2 -o "$d/$n" "$cn" >/dev/null
 	else
-		mkdir "$n.db"
-		: >"$n.db/index.txt"
-		openssl rand -hex 8 >"$n.db/serial"
-		printf '%s\n' "[ca]" "default_ca = d" "[d]" "database = $d/$n.db/index.txt" \
-		    "new_certs_dir = $d/$n.db" "serial = $d/$n.db/serial" "default_md = sha256" \
-		    "policy = p" "unique_subject = no" "[p]" "commonName = supplied" >"$n.db/ca.cnf"
-		openssl ca -batch -notext -config "$n.db/ca.cnf" -cert "$ca.crt" -keyfile "$ca.key" \
-		    -startdate "$start" -enddate "$end" -extfile "$n.ext" \
-		    -in "$n.csr" -out "$n.crt" 2>/dev/null
-		rm -rf "$n.db"
+		"$VN_PKI" -d "$cadir" host -s "$start" -e "$end" -o "$d/$n" "$cn" >/dev/null
 	fi
-	rm -f "$n.csr" "$n.ext"
-	chmod 0644 "$n.crt"
-	)
-	st=$?
-	umask "$old_umask"
-	return $st
 }
 
 # rs_host_block FILE NAME MAC: a host block for CN NAME on the proxy.

@@ -16,11 +16,15 @@
 
 #include "lib/conf.h"
 
-/* Smallest valid files. HOST_MIN is 7 lines, PROXY_MIN 9. */
+/*
+ * Smallest valid files. HOST_MIN is 8 lines, PROXY_MIN 9. HOST_ANON lacks
+ * only the proxy's identity (peer-name or pin).
+ */
 #define HOST_HEAD	"role host\ninterface virbr0\ncertificate /c\n" \
 			"key /k\nca /a\n"
 #define HOST_NOCONN	HOST_HEAD "vm 52:54:00:12:34:56\n"
-#define HOST_MIN	HOST_NOCONN "connect proxy.example.net\n"
+#define HOST_ANON	HOST_NOCONN "connect proxy.example.net\n"
+#define HOST_MIN	HOST_ANON "peer-name proxy.example.net\n"
 #define PROXY_HEAD	"role proxy\ninterface eth0\ncertificate /c\n" \
 			"key /k\nca /a\nlisten 0.0.0.0\n"
 #define PROXY_MIN	PROXY_HEAD "host h1 {\nmac 52:54:00:12:34:56\n}\n"
@@ -161,7 +165,7 @@ test_host_defaults(void **state)
 	assert_int_equal(c.mtu, 0);
 	assert_string_equal(c.connect_addr, "proxy.example.net");
 	assert_int_equal(c.connect_port, CONF_PORT_DEFAULT);
-	assert_string_equal(c.peer_name, "");
+	assert_string_equal(c.peer_name, "proxy.example.net");
 	assert_false(c.has_pin);
 	assert_int_equal(c.nvms, 1);
 	conf_free(&c);
@@ -271,7 +275,7 @@ test_limits(void **state)
 	expect_err(PROXY_MIN "handshake-timeout 301\n", 10, "seconds");
 	expect_err(PROXY_MIN "max-pending 3\nmax-pending 4\n", 11,
 	    "max-pending");
-	expect_err(HOST_MIN "max-links 4\n", 8, "only valid with role proxy");
+	expect_err(HOST_MIN "max-links 4\n", 9, "only valid with role proxy");
 }
 
 static void
@@ -321,19 +325,20 @@ test_accept_bounds(void **state)
 		HOST_MIN "keepalive 0005\n",
 		HOST_MIN "mtu 68\n",
 		HOST_MIN "mtu 65535\n",
-		HOST_NOCONN "connect a port 1\n",
-		HOST_NOCONN "connect a port 65535\n",
-		HOST_NOCONN "connect \"[2001:db8::1]\" port 4789\n",
+		HOST_NOCONN "connect a port 1\npeer-name a\n",
+		HOST_NOCONN "connect a port 65535\npin " PIN_HEX "\n",
+		HOST_NOCONN "connect \"[2001:db8::1]\" port 4789\n"
+		    "peer-name 2001:db8::1\n",
 		HOST_HEAD "connect a\nvm 52:54:00:12:34:56\n"
-		    "vm 52:54:00:12:34:57\n",
+		    "vm 52:54:00:12:34:57\npeer-name a\n",
 		"role host\ninterface abcdefghijklmno\ncertificate /c\nkey /k\n"
-		    "ca /a\nvm 52:54:00:12:34:56\nconnect a\n",
+		    "ca /a\nvm 52:54:00:12:34:56\nconnect a\npeer-name a\n",
 		PROXY_HEAD "host h1\n  {  \nmac 52:54:00:12:34:56\n  }  # x\n",
 		PROXY_HEAD "host h1 {\nmac 52:54:00:12:34:56\n}\n"
 		    "host h2 {\ncn h3\nmac 52:54:00:12:34:56\n}\n"
 		    "host h3x {\nmac 52:54:00:12:34:56\n}\n",
 		"vm 52:54:00:12:34:56\nconnect a\ninterface e\ncertificate /c\n"
-		    "key /k\nca /a\nrole host",	/* no final newline */
+		    "key /k\nca /a\npeer-name a\nrole host",	/* no final newline */
 	};
 	struct conf	c;
 	size_t		i;
@@ -349,35 +354,35 @@ static void
 test_err_lexical(void **state)
 {
 	(void)state;
-	expect_err(HOST_MIN "user \"abc\n", 8, "unterminated quote");
-	expect_err(HOST_MIN "user \"abc", 8, "unterminated quote");
+	expect_err(HOST_MIN "user \"abc\n", 9, "unterminated quote");
+	expect_err(HOST_MIN "user \"abc", 9, "unterminated quote");
 	/* A quote never continues onto the next line. */
-	expect_err(HOST_MIN "user \"abc\nchroot \"/x\"\n", 8,
+	expect_err(HOST_MIN "user \"abc\nchroot \"/x\"\n", 9,
 	    "unterminated quote");
-	expect_err(HOST_MIN "user a\"b\"\n", 8, "quote");
-	expect_err(HOST_MIN "user \"a\"b\n", 8, "quote");
+	expect_err(HOST_MIN "user a\"b\"\n", 9, "quote");
+	expect_err(HOST_MIN "user \"a\"b\n", 9, "quote");
 	expect_err_n("role host\nuser a\0b\n", 19, 2, "NUL");
 	expect_err_n("role host\n# \0 in a comment\n", 27, 2, "NUL");
 	expect_err("role host\r\ninterface eth0\r\n", 1, "carriage return");
-	expect_err(HOST_MIN "user a\x01\n", 8, "control character");
-	expect_err(HOST_MIN "# \x1b[31m\n", 8, "control character");
+	expect_err(HOST_MIN "user a\x01\n", 9, "control character");
+	expect_err(HOST_MIN "# \x1b[31m\n", 9, "control character");
 }
 
 static void
 test_err_keywords(void **state)
 {
 	(void)state;
-	expect_err(HOST_MIN "bogus x\n", 8, "unknown keyword 'bogus'");
-	expect_err(HOST_MIN "Role host\n", 8, "unknown keyword 'Role'");
+	expect_err(HOST_MIN "bogus x\n", 9, "unknown keyword 'bogus'");
+	expect_err(HOST_MIN "Role host\n", 9, "unknown keyword 'Role'");
 	expect_err("\"role\" host\n", 1, "unknown keyword 'role'");
-	expect_err(HOST_MIN "user\n", 8, "user: missing argument");
-	expect_err(HOST_MIN "connect\n", 8, "'connect' given twice");
+	expect_err(HOST_MIN "user\n", 9, "user: missing argument");
+	expect_err(HOST_MIN "connect\n", 9, "'connect' given twice");
 	expect_err(HOST_NOCONN "connect\n", 7, "connect: missing argument");
-	expect_err(HOST_MIN "user a b\n", 8, "unexpected argument 'b'");
-	expect_err(HOST_MIN "user a b c d e f g h i j k\n", 8,
+	expect_err(HOST_MIN "user a b\n", 9, "unexpected argument 'b'");
+	expect_err(HOST_MIN "user a b c d e f g h i j k\n", 9,
 	    "unexpected argument 'b'");
-	expect_err(HOST_MIN "keepalive 5 5\n", 8, "unexpected argument");
-	expect_err(HOST_MIN "role\n", 8, "'role' given twice");
+	expect_err(HOST_MIN "keepalive 5 5\n", 9, "unexpected argument");
+	expect_err(HOST_MIN "role\n", 9, "'role' given twice");
 	expect_err("role router\n", 1, "expected 'host' or 'proxy'");
 }
 
@@ -399,20 +404,21 @@ test_err_twice(void **state)
 		    kws[i]);
 		snprintf(needle, sizeof(needle), "'%.*s' given twice",
 		    (int)strcspn(kws[i], " "), kws[i]);
-		/* Some are in HOST_MIN already: line 8, else line 9. */
+		/* Some are in HOST_MIN already: line 9, else line 10. */
 		if (strncmp(kws[i], "role", 4) == 0 ||
 		    strncmp(kws[i], "interface", 9) == 0 ||
 		    strncmp(kws[i], "certificate", 11) == 0 ||
 		    strncmp(kws[i], "key", 3) == 0 ||
 		    strncmp(kws[i], "ca ", 3) == 0 ||
-		    strncmp(kws[i], "connect", 7) == 0)
-			expect_err(text, 8, needle);
-		else
+		    strncmp(kws[i], "connect", 7) == 0 ||
+		    strncmp(kws[i], "peer-name", 9) == 0)
 			expect_err(text, 9, needle);
+		else
+			expect_err(text, 10, needle);
 	}
 	expect_err(PROXY_MIN "listen 1.2.3.4\n", 10, "'listen' given twice");
-	expect_err(HOST_MIN "user a\n\n# x\nuser b\n", 11,
-	    "(first on line 8)");
+	expect_err(HOST_MIN "user a\n\n# x\nuser b\n", 12,
+	    "(first on line 9)");
 }
 
 static void
@@ -422,7 +428,7 @@ test_err_values(void **state)
 	char	lng[CONF_MAX_STR + 2];
 
 	(void)state;
-	expect_err(HOST_MIN "interface x\n", 8, "given twice");
+	expect_err(HOST_MIN "interface x\n", 9, "given twice");
 	expect_err("role host\ninterface abcdefghijklmnop\n", 2,
 	    "interface: 'abcdefghijklmnop' is longer than 15 characters");
 	expect_err("role host\ninterface \"\"\n", 2,
@@ -430,19 +436,19 @@ test_err_values(void **state)
 	expect_err("role host\ninterface a/b\n", 2, "bad interface name 'a/b'");
 	expect_err("role host\ninterface \"a b\"\n", 2, "bad interface name");
 	expect_err("role host\ninterface ..\n", 2, "bad interface name");
-	expect_err(HOST_MIN "chroot var/empty\n", 8, "not an absolute path");
-	expect_err(HOST_MIN "chroot \"\"\n", 8, "chroot: empty value");
-	expect_err(HOST_MIN "user \"a b\"\n", 8, "contains a blank");
-	expect_err(HOST_MIN "user \"\"\n", 8, "user: empty value");
-	expect_err(HOST_MIN "peer-name \"\"\n", 8, "empty value");
+	expect_err(HOST_MIN "chroot var/empty\n", 9, "not an absolute path");
+	expect_err(HOST_MIN "chroot \"\"\n", 9, "chroot: empty value");
+	expect_err(HOST_MIN "user \"a b\"\n", 9, "contains a blank");
+	expect_err(HOST_MIN "user \"\"\n", 9, "user: empty value");
+	expect_err(HOST_ANON "peer-name \"\"\n", 8, "empty value");
 
 	/* A string one byte longer than its field; the longest that fits. */
 	memset(lng, 'a', sizeof(lng));
 	lng[0] = '/';
 	lng[CONF_MAX_STR] = '\0';
 	snprintf(text, sizeof(text), HOST_MIN "chroot %s\n", lng);
-	expect_err(text, 8, "chroot: '/aaaa");
-	expect_err(text, 8, "too long (max 255 bytes)");
+	expect_err(text, 9, "chroot: '/aaaa");
+	expect_err(text, 9, "too long (max 255 bytes)");
 	lng[CONF_MAX_STR - 1] = '\0';
 	snprintf(text, sizeof(text), HOST_MIN "chroot %s\n", lng);
 	{
@@ -476,11 +482,11 @@ test_err_numbers(void **state)
 	for (i = 0; i < sizeof(bad_ka) / sizeof(bad_ka[0]); i++) {
 		snprintf(text, sizeof(text), HOST_MIN "keepalive %s\n",
 		    bad_ka[i]);
-		expect_err(text, 8, "keepalive: bad value");
+		expect_err(text, 9, "keepalive: bad value");
 	}
 	for (i = 0; i < sizeof(bad_mtu) / sizeof(bad_mtu[0]); i++) {
 		snprintf(text, sizeof(text), HOST_MIN "mtu %s\n", bad_mtu[i]);
-		expect_err(text, 8, "mtu: bad value");
+		expect_err(text, 9, "mtu: bad value");
 	}
 	for (i = 0; i < sizeof(bad_port) / sizeof(bad_port[0]); i++) {
 		snprintf(text, sizeof(text), HOST_NOCONN "connect a port %s\n",
@@ -538,7 +544,7 @@ test_err_pin(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), HOST_MIN "pin %s\n", bad[i]);
-		expect_err(text, 8, "pin: bad pin");
+		expect_err(text, 9, "pin: bad pin");
 		snprintf(text, sizeof(text), PROXY_HEAD
 		    "host h {\npin %s\nmac 52:54:00:12:34:56\n}\n", bad[i]);
 		expect_err(text, 8, "pin: bad pin");
@@ -572,15 +578,15 @@ test_err_mac(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), HOST_MIN "vm %s\n", bad[i].mac);
 		snprintf(needle, sizeof(needle), "vm: %s", bad[i].needle);
-		expect_err(text, 8, needle);
+		expect_err(text, 9, needle);
 		snprintf(text, sizeof(text), PROXY_HEAD
 		    "host h {\nmac 52:54:00:12:34:56\nmac %s\n}\n", bad[i].mac);
 		snprintf(needle, sizeof(needle), "mac: %s", bad[i].needle);
 		expect_err(text, 9, needle);
 	}
-	expect_err(HOST_MIN "vm 52:54:00:12:34:56\n", 8,
+	expect_err(HOST_MIN "vm 52:54:00:12:34:56\n", 9,
 	    "vm: duplicate MAC address");
-	expect_err(HOST_MIN "vm 52:54:00:ab:cd:ef\nvm 52:54:00:AB:CD:EF\n", 9,
+	expect_err(HOST_MIN "vm 52:54:00:ab:cd:ef\nvm 52:54:00:AB:CD:EF\n", 10,
 	    "vm: duplicate MAC address '52:54:00:AB:CD:EF'");
 	expect_err(PROXY_HEAD "host h {\nmac 52:54:00:12:34:56\n"
 	    "mac 52:54:00:12:34:56\n}\n", 9, "duplicate MAC address");
@@ -598,9 +604,9 @@ test_err_role(void **state)
 	    "'peer-name' is only valid with role host");
 	expect_err(PROXY_MIN "pin " PIN_HEX "\n", 10,
 	    "'pin' is only valid with role host");
-	expect_err(HOST_MIN "listen 0.0.0.0\n", 8,
+	expect_err(HOST_MIN "listen 0.0.0.0\n", 9,
 	    "'listen' is only valid with role proxy");
-	expect_err(HOST_MIN "host h {\nmac 52:54:00:12:34:56\n}\n", 8,
+	expect_err(HOST_MIN "host h {\nmac 52:54:00:12:34:56\n}\n", 9,
 	    "'host' is only valid with role proxy");
 	/* Role last: the error still names the offending line. */
 	expect_err("interface eth0\ncertificate /c\nkey /k\nca /a\n"
@@ -635,6 +641,37 @@ test_err_missing(void **state)
 	expect_err("role proxy\ninterface eth0\ncertificate /c\nkey /k\n"
 	    "ca /a\nhost h1 {\nmac 52:54:00:12:34:56\n}\n", 0,
 	    "missing 'listen'");
+}
+
+/*
+ * A host must know its proxy by name or by fingerprint: the CA alone also
+ * vouches for every host. The error names the connect line.
+ */
+static void
+test_err_proxy_identity(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	expect_err(HOST_ANON, 7, "connect: the proxy is not identified");
+	expect_err(HOST_ANON, 7, "add 'peer-name NAME'");
+	expect_err(HOST_ANON, 7, "or 'pin sha256:");
+	expect_err("connect a port 443\n" HOST_HEAD "vm 52:54:00:12:34:56\n",
+	    1, "the proxy is not identified");
+	/* Earlier errors still come first. */
+	expect_err(HOST_NOCONN, 0, "missing 'connect'");
+	/* Either one is enough, anywhere in the file. */
+	parse_ok(HOST_ANON "peer-name proxy.example.net\n", &c);
+	assert_string_equal(c.peer_name, "proxy.example.net");
+	assert_false(c.has_pin);
+	conf_free(&c);
+	parse_ok("pin " PIN_HEX "\n" HOST_ANON, &c);
+	assert_string_equal(c.peer_name, "");
+	assert_true(c.has_pin);
+	conf_free(&c);
+	/* A proxy has no such line and needs none. */
+	parse_ok(PROXY_MIN, &c);
+	conf_free(&c);
 }
 
 static void
@@ -788,7 +825,8 @@ test_bounds(void **state)
 	size_t			 len;
 
 	(void)state;
-	check_bound(vm_line, HOST_HEAD "connect a\n", "", CONF_MAX_MACS, 1,
+	check_bound(vm_line, HOST_HEAD "connect a\npin " PIN_HEX "\n", "",
+	    CONF_MAX_MACS, 1,
 	    "vm: too many MAC addresses (max 4096)");
 	check_bound(mac_line, PROXY_HEAD "host h {\n", "}\n", CONF_MAX_MACS, 1,
 	    "mac: too many MAC addresses");
@@ -825,7 +863,7 @@ test_error_echo(void **state)
 	junk[sizeof(junk) - 1] = '\0';
 	snprintf(text, sizeof(text), HOST_MIN "vm %s\n", junk);
 	assert_int_equal(parse_n(text, strlen(text), &c, &e), -1);
-	assert_int_equal(e.line, 8);
+	assert_int_equal(e.line, 9);
 	assert_true(strlen(e.msg) < 80);
 	assert_non_null(strstr(e.msg, "...'"));
 	/* A NULL error pointer is tolerated. */
@@ -993,6 +1031,7 @@ main(void)
 		cmocka_unit_test(test_err_lexical),
 		cmocka_unit_test(test_err_keywords),
 		cmocka_unit_test(test_err_twice),
+		cmocka_unit_test(test_err_proxy_identity),
 		cmocka_unit_test(test_err_values),
 		cmocka_unit_test(test_err_numbers),
 		cmocka_unit_test(test_err_pin),
