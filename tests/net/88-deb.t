@@ -48,6 +48,12 @@ deb_cleanup() {
 			{ echo "# cleanup: dpkg --purge vnet failed:"; sed 's/^/# /' "$VN_TMP/cleanup-purge.log"; }
 	fi
 	for d in "${RUN_MADE[@]}"; do rmdir "$d" 2>/dev/null; done
+	# Should a broken postrm leave them, the directories this run saw
+	# made go too, when empty (tests 16 and 17 have said so already).
+	for d in /etc/vnet /var/lib/vnet; do
+		[ "$INSTALLED" = 0 ] && [ "${EXISTED_SET:-0}" = 1 ] && [ -z "${EXISTED[$d]}" ] &&
+		    rmdir "$d" 2>/dev/null
+	done
 }
 trap 'rc=$?; deb_cleanup; (exit $rc); vn_cleanup' EXIT
 
@@ -118,6 +124,7 @@ declare -A EXISTED
 for p in $ALL_PATHS /var/empty /etc/vnet /var/lib/vnet /run/vnetd/vnetd.sock; do
 	[ -e "$p" ] && EXISTED[$p]=1
 done
+EXISTED_SET=1
 INSTALLED=1
 dpkg -i "$DEB" >"$VN_TMP/dpkg-i.log" 2>&1
 st=$?
