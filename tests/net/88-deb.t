@@ -34,7 +34,7 @@ case "$(dpkg-query -W -f='${Status}' vnet 2>/dev/null)" in
 	bail "a package vnet is already on this machine: this test installs and purges its own (dpkg --purge vnet first)" ;;
 esac
 vn_init
-plan 17
+plan 18
 
 DEB_B="$VN_TMP/deb"
 INST="vnt$$"			# the vnetd@ instance the proxy plays
@@ -307,6 +307,36 @@ kept() {
 	else getent group vnetd >/dev/null && { echo "group vnetd, made by the package, is left"; bad=1; }; fi
 	return $bad
 }
+# ---- 18: the other path, where the user is missing: the package's own
+# maintainer scripts in a private mount namespace, on a copy of /etc
+# without the user and group vnetd and on an empty /var/lib, so that
+# this machine's users and files are never touched.
+fresh_user() {
+	local d="$VN_TMP/fresh"
+	mkdir -p "$d" && dpkg-deb -e "$DEB" "$d/ctl" && cp -a /etc "$d/etc" || return 1
+	unshare --mount --propagation private -- sh -c '
+		set -e
+		d=$1
+		mount --bind "$d/etc" /etc
+		mount -t tmpfs tmpfs /var/lib
+		sed -i "/^vnetd:/d" /etc/passwd /etc/group /etc/shadow /etc/gshadow
+		# (No "! cmd" below: set -e ignores it.)
+		[ -z "$(getent passwd vnetd)" ]
+		sh "$d/ctl/postinst" configure "" >"$d/log" 2>&1
+		echo "made: $(sort /var/lib/vnet/created | tr "\n" " ")"
+		[ "$(sort /var/lib/vnet/created | tr "\n" " ")" = "dir /etc/vnet group user " ]
+		getent passwd vnetd
+		[ "$(getent passwd vnetd | cut -d: -f7)" = /usr/sbin/nologin ]
+		[ "$(getent group vnetd | cut -d: -f3)" = "$(getent passwd vnetd | cut -d: -f4)" ]
+		sh "$d/ctl/postrm" purge >>"$d/log" 2>&1
+		[ -z "$(getent passwd vnetd)" ] || { echo "user vnetd left"; exit 1; }
+		[ -z "$(getent group vnetd)" ] || { echo "group vnetd left"; exit 1; }
+		[ ! -e /etc/vnet ] || { echo "/etc/vnet left"; exit 1; }
+		[ ! -e /var/lib/vnet ] || { echo "/var/lib/vnet left"; exit 1; }
+		echo "purged: no user, group, /etc/vnet or /var/lib/vnet left"' fresh "$d"
+}
+check "with no user vnetd (copies of /etc, in a private namespace): postinst makes user and group vnetd (nologin) and /etc/vnet, records them, and purge removes exactly those" fresh_user
+
 check "what the postinst made is gone, what it found is kept (before: user vnetd $BEFORE_USER, /var/empty $(yn /var/empty), /etc/vnet $(yn /etc/vnet))" kept
 
 tap_done
