@@ -9,8 +9,11 @@ FUZZ="clang libclang-rt-14-dev llvm"
 TEST="iproute2 iputils-ping dnsmasq-base tcpdump ethtool socat busybox openssl procps perl mandoc passwd coreutils systemd jq rsyslog util-linux nftables python3"
 # The SELinux policy module is built and checked against a private store.
 SELINUX="selinux-policy-dev selinux-policy-default policycoreutils semodule-utils checkpolicy setools selinux-utils m4 make"
+# make deb (Debian's packaging tools), and tests/net/8[38]-*.t, which
+# check it and parse vnetctl's metrics with a real Prometheus parser.
+DEB="debhelper dpkg-dev lintian python3-prometheus-client"
 
-want="$BUILD $TEST $SELINUX $FUZZ"
+want="$BUILD $TEST $SELINUX $FUZZ $DEB"
 [ $# -gt 0 ] && want="$*"
 
 missing=""
