@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../tools/wanem.sh"
 vn_prereq
 vn_init
-plan 23
+plan 24
 
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 WANEM_BIN="$VNET_BUILD/tests/tools/wanem"
@@ -233,5 +233,10 @@ wanem_stop
 g=$(wanem_get "$WL" ab drop_gso)
 [ "${g:-0}" -gt 0 ] && grep -q 'GSO super-frame .* dropped: turn TSO/GSO off' "$WL"
 ok $? "TSO on at the sender: super-frames dropped, counted ($g) and reported on stderr"
+
+bad=$(printf '%s\n' "${WANEM_RCS[@]}" | grep -vcx 0)
+san=$(cat "$D"/wanem-*.log | grep -c 'Sanitizer\|runtime error')
+[ "${#WANEM_RCS[@]}" = 9 ] && [ "$bad" = 0 ] && [ "$san" = 0 ]
+ok $? "every wanem run exited 0 on SIGTERM, no sanitizer report (exits: ${WANEM_RCS[*]})"
 
 tap_done

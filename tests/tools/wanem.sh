@@ -11,7 +11,8 @@
 #       namespaces); all four ends up, offloads set for the emulator
 #   wanem_start NS_W LOG [OPTION...]   wanem on wa/wb; WANEM_PID
 #   wanem_report LOG                   SIGUSR1, waits for the two lines
-#   wanem_stop                         SIGTERM, waits for the exit report
+#   wanem_stop                         SIGTERM, waits for the exit report;
+#                                      its status (also in WANEM_RCS)
 #   wanem_get LOG DIR KEY              KEY from DIR's (ab|ba) last report
 #   wanem_balance LOG DIR              prints a complaint when rx is not
 #                                      tx + every drop + queued
@@ -78,11 +79,18 @@ wanem_report() {
 	wait_for 5 eval "[ \$(wanem_lines '$log') -ge $((n + 2)) ]"
 }
 
+# wanem_stop: also appends wanem's exit status to WANEM_RCS, so that a
+# test can see it ended cleanly (0) every time, sanitizers included.
+WANEM_RCS=()
 wanem_stop() {
+	local rc
 	[ -n "$WANEM_PID" ] || return 0
 	stop_pid "$WANEM_PID" 5
 	wait "$WANEM_PID" 2>/dev/null
+	rc=$?
+	WANEM_RCS+=("$rc")
 	WANEM_PID=""
+	return "$rc"
 }
 
 wanem_get() {
