@@ -204,7 +204,8 @@ usage(int code)
 	    "                          default 16384)\n"
 	    "  -P, --pidfile FILE      write the pid there (removed at exit)\n"
 	    "Frames may leave up to 0.1 ms early, to be sent in batches.\n"
-	    "SIGUSR1 prints the counters; SIGTERM/SIGINT print them and exit.\n",
+	    "SIGUSR1 prints the counters; SIGTERM, SIGINT and SIGHUP print\n"
+	    "them and exit.\n",
 	    BATCH_MAX);
 	exit(code);
 }
@@ -234,7 +235,8 @@ parse_num(const char *opt, const char *s, const char *sfx, const double *mul,
 		v *= mul[p - sfx];
 	}
 	if (v < min || v > max)
-		errx(2, "%s: %s is out of range (%g to %g)", opt, s, min, max);
+		errx(2, "%s: %s is out of range (%.10g to %.10g)", opt, s, min,
+		    max);
 	return v;
 }
 
