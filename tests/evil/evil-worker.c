@@ -15,7 +15,6 @@
 /* It stands in for crypt: crypt's setup messages are taken and ignored. */
 static const struct msg_rule evil_rows[] = {
 	{ MSG_PEM_CERT,		NULL },
-	{ MSG_PEM_KEY,		NULL },
 	{ MSG_PEM_CA,		NULL },
 	{ MSG_LISTEN_FD,	NULL },
 	{ MSG_CONNECT_ADDR,	NULL },

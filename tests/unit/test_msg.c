@@ -59,7 +59,7 @@ static const struct msg_rule from_worker_rows[] = {
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
 static const struct msg_rule crypt_rows[] = {
-	{ MSG_PEM_CERT, NULL }, { MSG_PEM_KEY, NULL }, { MSG_PEM_CA, NULL },
+	{ MSG_PEM_CERT, NULL }, { MSG_PEM_CA, NULL }, { MSG_SIGNATURE, NULL },
 	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
 	{ MSG_RELOAD, NULL },
 };
@@ -191,11 +191,11 @@ test_crypt_table(void **state)
 	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_FD);
 	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_NONE);
-	n = mk(MSG_PEM_KEY, 0, 3, "a\0b", 3);	/* NUL inside text */
+	n = mk(MSG_PEM_CA, 0, 3, "a\0b", 3);	/* NUL inside text */
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	/* capture's table has no key material at all */
 	msg_chan_init(&c, "t", &worker_ctl_table);
-	n = mk(MSG_PEM_KEY, 0, 3, "abc", 3);
+	n = mk(MSG_PEM_CA, 0, 3, "abc", 3);
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 }
 
