@@ -214,10 +214,9 @@ msg_check_signature(const uint8_t *p, size_t len)
 	struct msg_sign_ans	 a;
 
 	memcpy(&a, p, sizeof(a));
-	if (a.status == MSG_SIGN_OK)
-		return len > sizeof(a) ? MSG_E_NONE : MSG_E_LENGTH;
-	if (a.status == MSG_SIGN_REFUSED)
-		return len == sizeof(a) ? MSG_E_NONE : MSG_E_LENGTH;
+	if ((a.status == MSG_SIGN_OK && len > sizeof(a)) ||
+	    (a.status == MSG_SIGN_REFUSED && len == sizeof(a)))
+		return MSG_E_NONE;
 	return MSG_E_PAYLOAD;
 }
 
