@@ -19,14 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/cverify.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 
-#define SIGN_PAD	64		/* 0x20 bytes before the context */
 #define SIGN_AUDIT_PER_SEC 20
-
-static const char sign_ctx_server[] = "TLS 1.3, server CertificateVerify";
-static const char sign_ctx_client[] = "TLS 1.3, client CertificateVerify";
 
 static const char *const sign_alg_names[MSG_SIGN_ALG_MAX] = {
 	[MSG_SIGN_ECDSA] = "ecdsa", [MSG_SIGN_RSA_PSS] = "rsa_pss",
@@ -55,32 +52,6 @@ sign_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/*
- * NULL if tbs is the content of a TLS 1.3 CertificateVerify for this
- * side (a host is the client, a proxy the server), else why not.
- */
-static const char *
-sign_shape(const uint8_t *tbs, size_t len, int host)
-{
-	const char	*want = host ? sign_ctx_client : sign_ctx_server;
-	const char	*other = host ? sign_ctx_server : sign_ctx_client;
-	size_t		 cl = sizeof(sign_ctx_server) - 1, i, hl;
-
-	if (len < SIGN_PAD + cl + 1)
-		return "length";
-	for (i = 0; i < SIGN_PAD; i++)
-		if (tbs[i] != 0x20)
-			return "prefix";
-	if (memcmp(tbs + SIGN_PAD, other, cl) == 0)
-		return "role";
-	if (memcmp(tbs + SIGN_PAD, want, cl) != 0 || tbs[SIGN_PAD + cl] != 0)
-		return "context";
-	hl = len - SIGN_PAD - cl - 1;
-	if (hl != 32 && hl != 48)
-		return "hash_length";
-	return NULL;
 }
 
 static int
@@ -127,20 +98,24 @@ sign_alg(EVP_PKEY *k)
 
 /* One signature of a well-formed content: proves the key works now. */
 static int
-sign_selftest(struct signer *s, int host)
+sign_selftest(struct signer *s, enum cverify_side side)
 {
-	uint8_t	 tbs[SIGN_PAD + sizeof(sign_ctx_server) + 32];
+	uint8_t	 tbs[CVERIFY_PAD + CVERIFY_CTXLEN + 1 + 32], hash[32];
 	uint8_t	 sig[MSG_SIGN_SIG_MAX];
-	size_t	 siglen = sizeof(sig);
+	size_t	 siglen = sizeof(sig), n;
 
-	memset(tbs, 0x20, SIGN_PAD);
-	memcpy(tbs + SIGN_PAD, host ? sign_ctx_client : sign_ctx_server,
-	    sizeof(sign_ctx_server));
-	memset(tbs + SIGN_PAD + sizeof(sign_ctx_server), 0xa5, 32);
-	if (sign_shape(tbs, sizeof(tbs), host) != NULL)
-		return -1;
+	memset(hash, 0xa5, sizeof(hash));
+	n = cverify_build(tbs, side, hash, sizeof(hash));
 	return sign_do(s, s->alg == MSG_SIGN_ED25519 ? MSG_SIGN_MD_NONE :
-	    MSG_SIGN_SHA256, tbs, sizeof(tbs), sig, &siglen);
+	    MSG_SIGN_SHA256, tbs, n, sig, &siglen);
+}
+
+/* A host is the TLS client, the proxy the server. */
+static enum cverify_side
+sign_side(const struct monitor *m)
+{
+	return m->conf.role == CONF_ROLE_HOST ? CVERIFY_CLIENT :
+	    CVERIFY_SERVER;
 }
 
 void
@@ -173,7 +148,7 @@ sign_init(struct monitor *m, char *why, size_t wlen)
 		err = "does not match the certificate";
 	else if ((s->alg = sign_alg(s->key)) == 0)
 		err = "not EC P-256/P-384, RSA or Ed25519";
-	else if (sign_selftest(s, m->conf.role == CONF_ROLE_HOST) == -1)
+	else if (sign_selftest(s, sign_side(m)) == -1)
 		err = "cannot sign";
 	BIO_free(b);
 	BIO_free(cb);
@@ -240,8 +215,7 @@ sign_on_req(struct msg *msg, void *ctx)
 		why = "no_key";
 	else if (r.alg != s->alg)
 		why = "algorithm";
-	else if ((why = sign_shape(tbs, tlen,
-	    w->mon->conf.role == CONF_ROLE_HOST)) != NULL)
+	else if ((why = cverify_check(tbs, tlen, sign_side(w->mon))) != NULL)
 		;
 	/* Only a well-formed request spends the budget. */
 	else if (!ratelim_allow(&s->rl, sign_now_ms(), &supp))
