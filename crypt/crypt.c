@@ -120,8 +120,8 @@ crypt_sign(int alg, int md, const uint8_t *tbs, size_t tbslen,
 {
 	uint8_t			 req[sizeof(struct msg_sign_req) +
 				    MSG_SIGN_TBS_MAX];
-	struct msg_sign_req	 r = { .id = ++cr.sign_id, .alg = (uint16_t)alg,
-				    .md = (uint16_t)md };
+	struct msg_sign_req	 r = { .id = ++cr.sign_id,
+				    .alg = (uint16_t)alg, .md = (uint16_t)md };
 	struct msg_sign_ans	 a;
 	struct msg		 m;
 	uint64_t		 end = now_ms() + CRYPT_SIGN_TIMEOUT_MS, now;

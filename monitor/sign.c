@@ -181,7 +181,8 @@ sign_refuse(struct worker *w, const struct msg_sign_req *r, size_t tlen,
     const char *reason)
 {
 	struct signer		*s = &w->mon->signer;
-	struct msg_sign_ans	 a = { .id = r->id, .status = MSG_SIGN_REFUSED };
+	struct msg_sign_ans	 a = { .id = r->id,
+				    .status = MSG_SIGN_REFUSED };
 	uint64_t		 supp;
 
 	s->refused++;
