@@ -105,6 +105,7 @@ int	 monitor_reload(struct monitor *, const char **why);
 int	 sign_init(struct monitor *, char *why, size_t);
 void	 sign_set_rate(struct monitor *);
 void	 sign_on_req(struct msg *, void *worker);
+void	 sign_due(struct monitor *, int *timeout_ms);
 void	 sign_free(struct monitor *);
 
 /* monitor/setup.c */

@@ -196,6 +196,30 @@ sign_refuse(struct worker *w, const struct msg_sign_req *r, size_t tlen,
 		log_warn("event=error what=sign_answer worker=%s", w->name);
 }
 
+/*
+ * A burst of refusals past the audit budget is reported once its window
+ * ends (event=suppressed), not only when the next refusal comes; *timeout_ms
+ * is lowered to wake the monitor then.
+ */
+void
+sign_due(struct monitor *m, int *timeout_ms)
+{
+	struct ratelim	*r = &m->signer.rl_audit;
+	uint64_t	 now = sign_now_ms(), n, left;
+
+	if (r->suppressed == 0)
+		return;
+	if (ratelim_flush(r, now, &n)) {
+		audit("event=suppressed what=sign_refused suppressed=%llu "
+		    "total=%llu", (unsigned long long)n,
+		    (unsigned long long)m->signer.refused);
+		return;
+	}
+	left = r->window_ms + r->period_ms - now;
+	if (*timeout_ms == -1 || left < (uint64_t)*timeout_ms)
+		*timeout_ms = (int)left + 1;
+}
+
 /* MSG_SIGN_REQ from crypt (monitor/supervise.c, from_crypt). */
 void
 sign_on_req(struct msg *msg, void *ctx)

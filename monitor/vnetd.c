@@ -155,6 +155,7 @@ monitor_loop(struct monitor *m, int sfd)
 	for (;;) {
 		supervise_due(m, &timeout);
 		control_due(m, &timeout);
+		sign_due(m, &timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		for (n = 1, i = 0; i < W_COUNT; i++) {

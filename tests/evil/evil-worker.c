@@ -89,7 +89,7 @@ evil_sign_any(void)
 	evil_sign("hash_40", ++id, b, n);
 	/* Well-formed, as fast as it can: sign-rate bounds them. */
 	n = evil_tbs(b, "TLS 1.3, server CertificateVerify", 32);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 30; i++)
 		evil_sign("burst", ++id, b, n);
 	log_info("event=evil_done");
 }
