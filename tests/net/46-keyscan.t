@@ -113,10 +113,18 @@ scan_check() {
 	diag "$out"
 }
 
-scan_check proxy crypt "$VN_TMP/proxy.key" absent			# 5
-scan_check host crypt "$VN_TMP/host.key" absent			# 6
-scan_check proxy monitor "$VN_TMP/proxy.key" found			# 7
-scan_check host monitor "$VN_TMP/host.key" found			# 8
+# 5-8. A sanitizer build reserves terabytes of shadow and allocator
+# address space, which no scan can read: there the scans are skipped.
+if ldd "$VNET_BUILD/vnet-crypt" 2>/dev/null | grep -q libasan; then
+	for i in 5 6 7 8; do
+		ok 0 "memory scan # SKIP sanitizer build (ASan's address space cannot be read whole)"
+	done
+else
+	scan_check proxy crypt "$VN_TMP/proxy.key" absent		# 5
+	scan_check host crypt "$VN_TMP/host.key" absent		# 6
+	scan_check proxy monitor "$VN_TMP/proxy.key" found		# 7
+	scan_check host monitor "$VN_TMP/host.key" found		# 8
+fi
 
 # 9: a handshake after the scans still works: the key is used, not held.
 pid=$(vnetd_worker host crypt)
