@@ -31,17 +31,18 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_congested), S(drop_inject_full), S(drop_bad_dst),
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
+	S(sign_requests), S(sign_failures),
 };
 #undef S
 
-/* The key material, loaded from memory before the drop. */
+/* The certificate and the CA, loaded from memory before the drop. */
 static void
 crypt_on_pem(struct msg *m, void *arg)
 {
 	struct crypt	*c = arg;
 	int		 i;
 
-	i = m->type == MSG_PEM_CERT ? 0 : m->type == MSG_PEM_KEY ? 1 : 2;
+	i = m->type == MSG_PEM_CERT ? 0 : 1;
 	if ((c->pem[i] = malloc(m->len)) == NULL)
 		fatal("setup");
 	memcpy(c->pem[i], m->payload, m->len);
@@ -69,20 +70,116 @@ crypt_on_connect(struct msg *m, void *arg)
 static void
 crypt_on_reload(struct msg *m, void *arg)
 {
+	struct crypt	*c = arg;
+
 	/* Before we run, nothing is built yet that a reload could change. */
 	if (!worker_running())
 		return;
-	crypt_reload(arg, (const char *)m->payload, m->len);
+	/*
+	 * In the middle of a handshake (waiting for a signature) a reload
+	 * could cut the very link being handshaken: it waits for the loop.
+	 * A newer text replaces an older one; each is a whole file.
+	 */
+	if (c->signing) {
+		free(c->reload_text);
+		if ((c->reload_text = malloc(m->len)) == NULL)
+			fatal("reload");
+		memcpy(c->reload_text, m->payload, m->len);
+		c->reload_len = m->len;
+		return;
+	}
+	crypt_reload(c, (const char *)m->payload, m->len);
+}
+
+/* A signature that came back after its handshake gave up: dropped. */
+static void
+crypt_on_signature(struct msg *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+}
+
+static int
+crypt_sign_fail(const char *reason)
+{
+	cr.c.sign_failures++;
+	log_warnx("event=sign_failed reason=%s total=%llu", reason,
+	    (unsigned long long)cr.c.sign_failures);
+	return -1;
+}
+
+/*
+ * The key provider's signer (crypt/keyprov.c): the monitor holds the
+ * private key and signs, one round trip inside the handshake. crypt
+ * waits for it, and a monitor that does not answer in time fails this
+ * handshake only.
+ */
+int
+crypt_sign(int alg, int md, const uint8_t *tbs, size_t tbslen,
+    uint8_t *sig, size_t *siglen)
+{
+	uint8_t			 req[sizeof(struct msg_sign_req) +
+				    MSG_SIGN_TBS_MAX];
+	struct msg_sign_req	 r = { .id = ++cr.sign_id,
+				    .alg = (uint16_t)alg, .md = (uint16_t)md };
+	struct msg_sign_ans	 a;
+	struct msg		 m;
+	uint64_t		 end = now_ms() + CRYPT_SIGN_TIMEOUT_MS, now;
+	int			 rv;
+
+	if (tbslen == 0 || tbslen > MSG_SIGN_TBS_MAX)
+		return crypt_sign_fail("length");
+	memcpy(req, &r, sizeof(r));
+	memcpy(req + sizeof(r), tbs, tbslen);
+	cr.c.sign_requests++;
+	if (msg_send(FD_MONITOR, MSG_SIGN_REQ, req, sizeof(r) + tbslen) == -1)
+		return crypt_sign_fail("send");
+	cr.signing = 1;
+	for (;;) {
+		if ((now = now_ms()) >= end) {
+			rv = 0;
+			break;
+		}
+		if ((rv = worker_ctl_wait(MSG_SIGNATURE, (int)(end - now),
+		    &m)) != 1)
+			break;
+		memcpy(&a, m.payload, sizeof(a));
+		if (a.id == r.id)	/* else a late answer to an older one */
+			break;
+	}
+	cr.signing = 0;
+	if (rv == 0)
+		return crypt_sign_fail("timeout");
+	if (rv == -1)
+		return crypt_sign_fail("monitor_gone");
+	if (a.status != MSG_SIGN_OK)
+		return crypt_sign_fail("refused");
+	if (m.len - sizeof(a) > *siglen)
+		return crypt_sign_fail("signature_size");
+	*siglen = m.len - sizeof(a);
+	memcpy(sig, m.payload + sizeof(a), *siglen);
+	return 0;
+}
+
+/* A reload held back by a signature round trip, applied now. */
+static void
+crypt_reload_pending(struct crypt *c)
+{
+	if (c->reload_text == NULL)
+		return;
+	crypt_reload(c, c->reload_text, c->reload_len);
+	free(c->reload_text);
+	c->reload_text = NULL;
 }
 
 /* What crypt takes from the monitor besides what every worker takes. */
 static const struct msg_rule crypt_ctl_rows[] = {
 	{ MSG_PEM_CERT,		crypt_on_pem },
-	{ MSG_PEM_KEY,		crypt_on_pem },
 	{ MSG_PEM_CA,		crypt_on_pem },
 	{ MSG_LISTEN_FD,	crypt_on_listen },
 	{ MSG_CONNECT_ADDR,	crypt_on_connect },
 	{ MSG_RELOAD,		crypt_on_reload },
+	{ MSG_SIGNATURE,	crypt_on_signature },
 };
 static const struct msg_table crypt_ctl =
     MSG_TABLE(crypt_ctl_rows, &worker_ctl_table);
@@ -196,6 +293,7 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		    sizeof(crypt_stats) / sizeof(crypt_stats[0]),
 		    crypt_report) == -1)
 			return;
+		crypt_reload_pending(&cr);
 		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
 			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {
@@ -215,6 +313,7 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 				link_flush(&cr, cr.links[k]);
 		}
 		fwd_flush_inject(&cr);
+		crypt_reload_pending(&cr);
 		link_reap(&cr);
 	}
 }
@@ -230,7 +329,7 @@ crypt_open(void *arg)
 	struct crypt		*c = arg;
 	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CRYPT);
 
-	if (c->pem[0] == NULL || c->pem[1] == NULL || c->pem[2] == NULL)
+	if (c->pem[0] == NULL || c->pem[1] == NULL)
 		fatalx("setup: key material missing");
 	if (c->conf.role == CONF_ROLE_PROXY && c->listen_fd == -1)
 		fatalx("setup: no listening socket");

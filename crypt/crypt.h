@@ -57,6 +57,7 @@ struct counters {
 	uint64_t	 drop_inject_full, drop_bad_dst, drop_src_unknown;
 	uint64_t	 drop_loop, moves, drop_move_limit, aged;
 	uint64_t	 refused_pending, refused_source, refused_links;
+	uint64_t	 sign_requests, sign_failures;
 };
 
 struct crypt {
@@ -65,8 +66,13 @@ struct crypt {
 	int		 listen_fd;
 	struct msg_addr	 connect;
 	int		 have_connect;
-	char		*pem[3];		/* cert, key, ca (setup only) */
-	size_t		 pem_len[3];
+	char		*pem[2];		/* cert, ca (setup only) */
+	size_t		 pem_len[2];
+	/* Signatures asked of the monitor (crypt/crypt.c, crypt_sign). */
+	uint32_t	 sign_id;
+	int		 signing;
+	char		*reload_text;		/* came while signing */
+	size_t		 reload_len;
 	struct link	*links[CRYPT_MAXLINKS];
 	size_t		 nlinks;
 	/* host: the one link to the proxy and its redial schedule */
@@ -83,6 +89,12 @@ struct crypt {
 	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
 	struct counters	 c;
 };
+
+#define CRYPT_SIGN_TIMEOUT_MS	1000
+
+/* crypt/crypt.c */
+int	 crypt_sign(int alg, int md, const uint8_t *tbs, size_t tbslen,
+	    uint8_t *sig, size_t *siglen);
 
 /* crypt/tls.c */
 SSL_CTX	*tls_ctx(struct crypt *);

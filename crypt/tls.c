@@ -1,6 +1,7 @@
 /*
- * TLS 1.3 only, X.509 on both ends against the configured CA. Key
- * material arrives from the monitor in memory; crypt opens no file.
+ * TLS 1.3 only, X.509 on both ends against the configured CA. The
+ * certificate and CA arrive from the monitor in memory; crypt opens no
+ * file, and the private key stays in the monitor (crypt/keyprov.c).
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "crypt/crypt.h"
+#include "crypt/keyprov.h"
 #include "lib/x509id.h"
 #include "privsep/log.h"
 #include "privsep/worker.h"
@@ -43,25 +45,29 @@ tls_load_cert(struct crypt *cr, SSL_CTX *ctx)
 	BIO_free(b);
 }
 
+/*
+ * The key is the provider's: the certificate's public half, and a
+ * signature that the monitor makes. Whether the monitor's private key
+ * matches the certificate, the monitor checked at start.
+ */
 static void
 tls_load_key(struct crypt *cr, SSL_CTX *ctx)
 {
-	BIO		*b = tls_bio(cr, 1);
 	EVP_PKEY	*k;
 
-	if ((k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL ||
+	if ((k = keyprov_key(SSL_CTX_get0_certificate(ctx))) == NULL ||
 	    SSL_CTX_use_PrivateKey(ctx, k) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
-		fatalx("event=error what=tls reason=\"bad key %s or it does "
-		    "not match the certificate\"", cr->conf.key);
+		fatalx("event=error what=tls reason=\"certificate %s: its key "
+		    "is not EC P-256/P-384, RSA or Ed25519\"",
+		    cr->conf.certificate);
 	EVP_PKEY_free(k);
-	BIO_free(b);
 }
 
 static void
 tls_load_ca(struct crypt *cr, SSL_CTX *ctx)
 {
-	BIO		*b = tls_bio(cr, 2);
+	BIO		*b = tls_bio(cr, 1);
 	X509_STORE	*st = SSL_CTX_get_cert_store(ctx);
 	X509		*x;
 	int		 n = 0;
@@ -168,6 +174,7 @@ tls_ctx(struct crypt *cr)
 	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS |
 	    OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1)
 		fatalx("event=error what=tls reason=\"init\"");
+	keyprov_init(crypt_sign);
 	ctx = SSL_CTX_new(host ? TLS_client_method() : TLS_server_method());
 	if (ctx == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
@@ -197,7 +204,7 @@ tls_ctx(struct crypt *cr)
 	if ((probe = SSL_new(ctx)) == NULL)
 		fatalx("event=error what=tls reason=\"probe\"");
 	SSL_free(probe);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		explicit_bzero(cr->pem[i], cr->pem_len[i]);
 		free(cr->pem[i]);
 		cr->pem[i] = NULL;

@@ -307,6 +307,46 @@ static const char pem[] =
     "MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnZu\n"
     "-----END CERTIFICATE-----\n";
 
+/*
+ * A signature request as crypt sends one for a proxy's handshake (a
+ * server CertificateVerify with a SHA-256 transcript hash), a refused
+ * one (arbitrary bytes), and the monitor's answers.
+ */
+static void
+mksign(const char *dir)
+{
+	static const char	 sctx[] = "TLS 1.3, server CertificateVerify";
+	struct msg_sign_req	 r = { .id = 7, .alg = MSG_SIGN_ECDSA,
+				    .md = MSG_SIGN_SHA256 };
+	struct msg_sign_ans	 a = { .id = 7, .status = MSG_SIGN_OK };
+	uint8_t			 b[sizeof(r) + MSG_SIGN_TBS_MAX];
+	size_t			 n = sizeof(r);
+
+	memcpy(b, &r, sizeof(r));
+	memset(b + n, 0x20, 64);
+	memcpy(b + n + 64, sctx, sizeof(sctx));
+	memset(b + n + 64 + sizeof(sctx), 0x5a, 32);
+	n += 64 + sizeof(sctx) + 32;
+	msg_seed(dir, "monitor-crypt-sign-req", T_MONITOR_CRYPT, 0, 2,
+	    MSG_SIGN_REQ, b, n);
+	memset(b + sizeof(r), 'A', MSG_SIGN_TBS_MAX);
+	msg_seed(dir, "monitor-crypt-sign-any", T_MONITOR_CRYPT, 0, 1,
+	    MSG_SIGN_REQ, b, sizeof(r) + MSG_SIGN_TBS_MAX);
+	r.alg = MSG_SIGN_ED25519;
+	r.md = MSG_SIGN_MD_NONE;
+	memcpy(b, &r, sizeof(r));
+	msg_seed(dir, "monitor-crypt-sign-ed25519", T_MONITOR_CRYPT, 0, 1,
+	    MSG_SIGN_REQ, b, sizeof(r) + 1);
+	memcpy(b, &a, sizeof(a));
+	memset(b + sizeof(a), 0x30, 71);	/* an ECDSA P-256 DER size */
+	msg_seed(dir, "crypt-signature", T_CRYPT, 0, 2, MSG_SIGNATURE, b,
+	    sizeof(a) + 71);
+	a.status = MSG_SIGN_REFUSED;
+	memcpy(b, &a, sizeof(a));
+	msg_seed(dir, "crypt-signature-refused", T_CRYPT, 0, 1, MSG_SIGNATURE,
+	    b, sizeof(a));
+}
+
 static void
 mkmsg(const char *dir, char **confs, size_t nconfs)
 {
@@ -402,8 +442,7 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	    &id, sizeof(id));
 	msg_seed(dir, "crypt-pem-cert", T_CRYPT, 0, 1, MSG_PEM_CERT, pem,
 	    sizeof(pem) - 1);
-	msg_seed(dir, "crypt-pem-key", T_CRYPT, 0, 2, MSG_PEM_KEY, pem,
-	    sizeof(pem) - 1);
+	mksign(dir);
 	msg_seed(dir, "crypt-pem-ca", T_CRYPT, 0, 1, MSG_PEM_CA, pem,
 	    sizeof(pem) - 1);
 	msg_seed(dir, "crypt-listen-fd", T_CRYPT, 1, 2, MSG_LISTEN_FD, NULL, 0);

@@ -36,7 +36,7 @@ static const struct msg_rule from_worker_rows[] = {
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
 static const struct msg_rule from_crypt_rows[] = {
-	{ MSG_LINKS, NULL }, { MSG_MACS, NULL },
+	{ MSG_LINKS, NULL }, { MSG_MACS, NULL }, { MSG_SIGN_REQ, NULL },
 };
 static const struct msg_table from_crypt =
     MSG_TABLE(from_crypt_rows, &from_worker);
@@ -45,9 +45,9 @@ static const struct msg_rule worker_rows[] = {
 };
 static const struct msg_table worker_ctl = MSG_TABLE(worker_rows, NULL);
 static const struct msg_rule crypt_rows[] = {
-	{ MSG_PEM_CERT, NULL }, { MSG_PEM_KEY, NULL }, { MSG_PEM_CA, NULL },
+	{ MSG_PEM_CERT, NULL }, { MSG_PEM_CA, NULL },
 	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
-	{ MSG_RELOAD, NULL },
+	{ MSG_RELOAD, NULL }, { MSG_SIGNATURE, NULL },
 };
 static const struct msg_table crypt_ctl =
     MSG_TABLE(crypt_rows, &worker_ctl);
@@ -122,6 +122,36 @@ table_ok(uint16_t type, const uint8_t *p, size_t len)
 }
 
 /*
+ * MSG_SIGN_REQ: u32 id, u16 algorithm (1..3), u16 digest (0..3, none
+ * exactly for Ed25519), then 1..MSG_SIGN_TBS_MAX bytes to sign.
+ */
+static int
+sign_req_ok(const uint8_t *p, size_t len)
+{
+	uint16_t	 alg, md;
+
+	if (len < 9 || len > 8 + MSG_SIGN_TBS_MAX)
+		return 0;
+	memcpy(&alg, p + 4, 2);
+	memcpy(&md, p + 6, 2);
+	if (alg < 1 || alg > 3 || md > 3)
+		return 0;
+	return (alg == 3) == (md == 0);
+}
+
+/* MSG_SIGNATURE: u32 id, u32 status; 0 with a signature, 1 with none. */
+static int
+signature_ok(const uint8_t *p, size_t len)
+{
+	uint32_t	 st;
+
+	if (len < 8 || len > 8 + MSG_SIGN_SIG_MAX)
+		return 0;
+	st = get32h(p + 4);
+	return (st == 0 && len > 8) || (st == 1 && len == 8);
+}
+
+/*
  * The payload rules, as the architecture document and privsep/msg.h
  * state them: 1 valid, 0 invalid, -1 for a type this model does not know
  * (added since: only the generic rules are checked for it).
@@ -186,7 +216,6 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_CONFIG:
 	case MSG_RELOAD:
 	case MSG_PEM_CERT:
-	case MSG_PEM_KEY:
 	case MSG_PEM_CA:
 		return memchr(p, '\0', len) == NULL;
 	case MSG_GO:
@@ -196,6 +225,10 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_STATS_REQ:
 	case MSG_STATS_END:
 		return len == sizeof(uint64_t);	/* the request's id */
+	case MSG_SIGN_REQ:
+		return sign_req_ok(p, len);
+	case MSG_SIGNATURE:
+		return signature_ok(p, len);
 	default:
 		return -1;
 	}

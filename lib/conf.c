@@ -103,6 +103,7 @@ static const struct kw kws[] = {
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "restart-max-delay", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "sign-rate", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "syslog-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "audit-facility", kw_facility, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "control", kw_str, CTX_TOP, ANY, KF_ONCE | KF_ABS, 1, 1,
@@ -436,6 +437,8 @@ static const struct {
 	    1, CONF_LIMIT_MAX, "" },
 	{ "restart-max-delay", offsetof(struct conf, restart_max_delay),
 	    100, 600000, " ms" },
+	{ "sign-rate", offsetof(struct conf, sign_rate),
+	    1, CONF_SIGN_RATE_MAX, " per second" },
 };
 
 static int
@@ -933,6 +936,7 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	c->keepalive = CONF_KEEPALIVE_DEFAULT;
 	c->handshake_timeout = CONF_HANDSHAKE_TIMEOUT_DEFAULT;
 	c->restart_max_delay = CONF_RESTART_MAX_DELAY_DEFAULT;
+	c->sign_rate = CONF_SIGN_RATE_DEFAULT;
 	c->syslog_facility = LOG_DAEMON;
 	c->audit_facility = LOG_AUTHPRIV;
 	snprintf(c->control, sizeof(c->control), "%s", CONF_CONTROL_DEFAULT);

@@ -29,6 +29,9 @@
 #define CONF_MAX_LINKS_DEFAULT		256	/* authenticated links */
 #define CONF_LIMIT_MAX			512
 #define CONF_RESTART_MAX_DELAY_DEFAULT	30000	/* ms */
+/* Signatures the monitor makes for crypt per second (monitor/sign.c). */
+#define CONF_SIGN_RATE_DEFAULT		1000
+#define CONF_SIGN_RATE_MAX		100000
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
@@ -70,6 +73,7 @@ struct conf {
 
 	unsigned	 handshake_timeout;	/* seconds, 1..300 */
 	unsigned	 restart_max_delay;	/* ms, worker restart backoff cap */
+	unsigned	 sign_rate;		/* signatures per second */
 	int		 syslog_facility;	/* LOG_DAEMON etc.: operations */
 	int		 audit_facility;	/* LOG_AUTHPRIV etc.: security */
 	char		 control[CONF_MAX_STR];	/* control socket path */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/conf.h"
+#include "lib/ratelim.h"
 #include "privsep/msg.h"
 #include "privsep/privsep.h"
 
@@ -45,6 +46,15 @@ struct report {
 	size_t		 len;
 };
 
+/* The private key, which never leaves the monitor (monitor/sign.c). */
+struct signer {
+	struct evp_pkey_st *key;
+	int		 alg;		/* enum msg_sign_alg of the key */
+	struct ratelim	 rl;		/* signatures: sign-rate a second */
+	struct ratelim	 rl_audit;	/* refusal records */
+	uint64_t	 made, refused;
+};
+
 /* What the monitor loaded at start and hands to workers. */
 struct monitor {
 	const char	*conffile;
@@ -53,8 +63,10 @@ struct monitor {
 	char		 confhash[65];		/* sha256 of conftext, hex */
 	int		 parsed;		/* conf holds the parsed file */
 	struct conf	 conf;
+	/* pem_key only until sign_init() has parsed it */
 	char		*pem_cert, *pem_key, *pem_ca;
 	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
+	struct signer	 signer;
 	int		 listen_fd;		/* proxy */
 	struct msg_addr	 connect;		/* host */
 	const char	*libexec;
@@ -88,6 +100,13 @@ void	 control_close(struct monitor *);
 
 /* monitor/vnetd.c */
 int	 monitor_reload(struct monitor *, const char **why);
+
+/* monitor/sign.c */
+int	 sign_init(struct monitor *, char *why, size_t);
+void	 sign_set_rate(struct monitor *);
+void	 sign_on_req(struct msg *, void *worker);
+void	 sign_due(struct monitor *, int *timeout_ms);
+void	 sign_free(struct monitor *);
 
 /* monitor/setup.c */
 void	 setup_hash(const char *text, size_t len, char out[65]);

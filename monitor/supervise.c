@@ -73,8 +73,6 @@ supervise_feed(struct monitor *m, struct worker *w)
 	if (w == &m->w[W_CRYPT]) {
 		if (msg_send(w->ctl, MSG_PEM_CERT, m->pem_cert,
 		    m->pem_cert_len) == -1 ||
-		    msg_send(w->ctl, MSG_PEM_KEY, m->pem_key,
-		    m->pem_key_len) == -1 ||
 		    msg_send(w->ctl, MSG_PEM_CA, m->pem_ca, m->pem_ca_len) == -1)
 			return -1;
 		if (m->listen_fd != -1 && msg_send_fd(w->ctl, MSG_LISTEN_FD,
@@ -304,10 +302,14 @@ static const struct msg_rule from_worker_rows[] = {
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
 
-/* crypt alone also reports its links and forwarding table. */
+/*
+ * crypt alone also reports its links and forwarding table, and asks for
+ * its handshakes' signatures (answered, or refused, by monitor/sign.c).
+ */
 static const struct msg_rule from_crypt_rows[] = {
 	{ MSG_LINKS,	supervise_on_links },
 	{ MSG_MACS,	supervise_on_macs },
+	{ MSG_SIGN_REQ,	sign_on_req },
 };
 static const struct msg_table from_crypt =
     MSG_TABLE(from_crypt_rows, &from_worker);

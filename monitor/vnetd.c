@@ -155,6 +155,7 @@ monitor_loop(struct monitor *m, int sfd)
 	for (;;) {
 		supervise_due(m, &timeout);
 		control_due(m, &timeout);
+		sign_due(m, &timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		for (n = 1, i = 0; i < W_COUNT; i++) {
@@ -254,6 +255,7 @@ monitor_reload(struct monitor *m, const char **why)
 	memcpy(m->confhash, hash, sizeof(hash));
 	log_set_facilities(m->conf.syslog_facility, m->conf.audit_facility);
 	supervise_backoff_max(m->conf.restart_max_delay);
+	sign_set_rate(m);
 	if (m->w[W_CRYPT].ctl != -1)
 		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
 		    m->conflen);
@@ -298,6 +300,7 @@ monitor_free(struct monitor *m)
 	free(m->pem_cert);
 	free(m->pem_key);
 	free(m->pem_ca);
+	sign_free(m);
 }
 
 /*
@@ -350,7 +353,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vnetd: must be started as root\n");
 		return 1;
 	}
-	if (setup_load(&m, file, check, why, sizeof(why)) == -1) {
+	if (setup_load(&m, file, check, why, sizeof(why)) == -1 ||
+	    sign_init(&m, why, sizeof(why)) == -1) {
 		fprintf(stderr, "%s\n", why);
 		if (!check)
 			start_refused(&m, file, why, debug);

@@ -186,6 +186,40 @@ msg_check_text(const uint8_t *p, size_t len)
 	return memchr(p, '\0', len) == NULL ? MSG_E_NONE : MSG_E_PAYLOAD;
 }
 
+/*
+ * A request names an algorithm and a digest that exist; whether they
+ * are the key's, and whether the content is a CertificateVerify, is
+ * the monitor's decision (a refusal, not a broken channel).
+ */
+static enum msg_err
+msg_check_sign_req(const uint8_t *p, size_t len)
+{
+	struct msg_sign_req	 r;
+
+	(void)len;
+	memcpy(&r, p, sizeof(r));
+	if (r.alg == 0 || r.alg >= MSG_SIGN_ALG_MAX ||
+	    r.md >= MSG_SIGN_MD_MAX)
+		return MSG_E_PAYLOAD;
+	/* Ed25519 alone takes no digest, and it must take none. */
+	if ((r.alg == MSG_SIGN_ED25519) != (r.md == MSG_SIGN_MD_NONE))
+		return MSG_E_PAYLOAD;
+	return MSG_E_NONE;
+}
+
+/* A signature, or a refusal with nothing after it. */
+static enum msg_err
+msg_check_signature(const uint8_t *p, size_t len)
+{
+	struct msg_sign_ans	 a;
+
+	memcpy(&a, p, sizeof(a));
+	if ((a.status == MSG_SIGN_OK && len > sizeof(a)) ||
+	    (a.status == MSG_SIGN_REFUSED && len == sizeof(a)))
+		return MSG_E_NONE;
+	return MSG_E_PAYLOAD;
+}
+
 /* Payload length bounds: min, max. */
 #define TEXT(max)	1, (max)
 #define EMPTY		0, 0
@@ -201,8 +235,6 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_NONE] = { "none",		EMPTY,		0, 0,	NULL },
 	[MSG_CONFIG] = { "config",	TEXT(CONF_MAX_TEXT), 0, 1, msg_check_text },
 	[MSG_PEM_CERT] = { "pem_cert",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
-					msg_check_text },
-	[MSG_PEM_KEY] = { "pem_key",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
 					msg_check_text },
 	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
 					msg_check_text },
@@ -227,6 +259,12 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 							0, 0,	msg_check_frames },
 	[MSG_WAKE] = { "wake",		EMPTY,		0, 0,	NULL },
 	[MSG_STATS_END] = { "stats_end", FIXED(uint64_t), 0, 0,	NULL },
+	[MSG_SIGN_REQ] = { "sign_req",	sizeof(struct msg_sign_req) + 1,
+					sizeof(struct msg_sign_req) +
+					MSG_SIGN_TBS_MAX, 0, 0,	msg_check_sign_req },
+	[MSG_SIGNATURE] = { "signature", sizeof(struct msg_sign_ans),
+					sizeof(struct msg_sign_ans) +
+					MSG_SIGN_SIG_MAX, 0, 0,	msg_check_signature },
 };
 
 #undef TEXT

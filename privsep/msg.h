@@ -36,9 +36,11 @@ enum msg_type {
 	MSG_NONE = 0,
 	/* monitor -> worker: configuration text (lib/conf grammar). */
 	MSG_CONFIG,
-	/* monitor -> crypt: PEM certificate chain, private key, CA. */
+	/*
+	 * monitor -> crypt: PEM certificate chain, CA. The private key
+	 * stays in the monitor (MSG_SIGN_REQ).
+	 */
 	MSG_PEM_CERT,
-	MSG_PEM_KEY,
 	MSG_PEM_CA,
 	/* monitor -> crypt (proxy): the listening socket, as SCM_RIGHTS. */
 	MSG_LISTEN_FD,
@@ -80,6 +82,19 @@ enum msg_type {
 	 * this u64 id is complete.
 	 */
 	MSG_STATS_END,
+	/*
+	 * crypt -> monitor: sign this for a handshake. struct msg_sign_req,
+	 * then the content to sign (1..MSG_SIGN_TBS_MAX bytes); the monitor
+	 * signs only what a TLS 1.3 CertificateVerify of crypt's role
+	 * looks like, at a bounded rate.
+	 */
+	MSG_SIGN_REQ,
+	/*
+	 * monitor -> crypt: the answer to the MSG_SIGN_REQ with the same
+	 * id. struct msg_sign_ans, then the signature (MSG_SIGN_OK:
+	 * 1..MSG_SIGN_SIG_MAX bytes; MSG_SIGN_REFUSED: none).
+	 */
+	MSG_SIGNATURE,
 	MSG_TYPE_MAX
 };
 
@@ -103,6 +118,40 @@ struct msg_log {
 struct msg_stat {
 	char		 name[MSG_STAT_NAME];	/* NUL-padded [a-z0-9_] */
 	uint64_t	 value;
+};
+
+/*
+ * A signature crypt asks the monitor for. The content is what
+ * EVP_DigestSign is given: for TLS 1.3, 64 spaces, the context string,
+ * a zero byte and the transcript hash (at most 64 + 33 + 1 + 64).
+ */
+#define MSG_SIGN_TBS_MAX	256
+#define MSG_SIGN_SIG_MAX	1024	/* an RSA-8192 signature */
+enum msg_sign_alg {
+	MSG_SIGN_ECDSA = 1,
+	MSG_SIGN_RSA_PSS,	/* salt as long as the digest, MGF1 with it */
+	MSG_SIGN_ED25519,
+	MSG_SIGN_ALG_MAX
+};
+enum msg_sign_md {
+	MSG_SIGN_MD_NONE = 0,	/* Ed25519 hashes by itself */
+	MSG_SIGN_SHA256,
+	MSG_SIGN_SHA384,
+	MSG_SIGN_SHA512,
+	MSG_SIGN_MD_MAX
+};
+struct msg_sign_req {
+	uint32_t	 id;		/* echoed in the answer */
+	uint16_t	 alg;		/* enum msg_sign_alg */
+	uint16_t	 md;		/* enum msg_sign_md */
+};
+enum msg_sign_status {
+	MSG_SIGN_OK = 0,
+	MSG_SIGN_REFUSED
+};
+struct msg_sign_ans {
+	uint32_t	 id;
+	uint32_t	 status;	/* enum msg_sign_status */
 };
 
 /* crypt's view of one up link, for vnetctl links. Strings NUL-padded. */

@@ -217,6 +217,34 @@ worker_running(void)
 }
 
 int
+worker_ctl_wait(uint16_t type, int timeout_ms, struct msg *m)
+{
+	struct pollfd	 pfd = { .fd = FD_MONITOR, .events = POLLIN };
+	uint64_t	 end = now_ms() + (uint64_t)timeout_ms, now;
+	enum msg_err	 why;
+
+	for (;;) {
+		switch (msg_recv(FD_MONITOR, &wk.chan, wk.buf, m, &why)) {
+		case MSG_ST_OK:
+			if (m->type == type)
+				return 1;
+			msg_dispatch(m, wk.arg);
+			continue;
+		case MSG_ST_NONE:
+			break;
+		case MSG_ST_VIOLATION:
+			fatalx("control: %s", msg_strerror(why));
+		default:
+			return -1;
+		}
+		if ((now = now_ms()) >= end)
+			return 0;
+		if (poll(&pfd, 1, (int)(end - now)) == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+int
 worker_ctl(const struct worker_stat *st, size_t nst, void (*more)(void *))
 {
 	struct msg	 m;

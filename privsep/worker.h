@@ -63,6 +63,14 @@ int	 worker_running(void);
 int	 worker_ctl(const struct worker_stat *st, size_t nst,
 	    void (*more)(void *arg));
 /*
+ * Wait at most timeout_ms for a message of type from the monitor: 1
+ * with it in *m (its payload valid until the next receive), 0 on
+ * timeout, -1 when the monitor is gone. Whatever else comes meanwhile
+ * goes to its handler as usual. For a request answered within a
+ * handshake (crypt's signatures).
+ */
+int	 worker_ctl_wait(uint16_t type, int timeout_ms, struct msg *m);
+/*
  * The next batch in the data ring r into buf: 1 with it in *m, 0 when
  * the ring is drained (its doorbells, checked against bell, too). A lost
  * channel or a message that breaks chan's table is fatal (the monitor

@@ -259,6 +259,14 @@ test_limits(void **state)
 	assert_int_equal(c.restart_max_delay, 250);
 	conf_free(&c);
 	expect_err(PROXY_MIN "restart-max-delay 99\n", 10, "100..600000 ms");
+	parse_ok(PROXY_MIN, &c);
+	assert_int_equal(c.sign_rate, CONF_SIGN_RATE_DEFAULT);
+	conf_free(&c);
+	parse_ok(PROXY_MIN "sign-rate 3\n", &c);
+	assert_int_equal(c.sign_rate, 3);
+	conf_free(&c);
+	expect_err(PROXY_MIN "sign-rate 0\n", 10, "1..100000 per second");
+	expect_err(PROXY_MIN "sign-rate 3\nsign-rate 4\n", 11, "sign-rate");
 	parse_ok(PROXY_MIN "handshake-timeout 3\nmax-pending 7\n"
 	    "max-pending-per-source 2\nmax-links 512\n", &c);
 	assert_int_equal(c.handshake_timeout, 3);

@@ -59,7 +59,7 @@ static const struct msg_rule from_worker_rows[] = {
 static const struct msg_table from_worker =
     MSG_TABLE(from_worker_rows, NULL);
 static const struct msg_rule crypt_rows[] = {
-	{ MSG_PEM_CERT, NULL }, { MSG_PEM_KEY, NULL }, { MSG_PEM_CA, NULL },
+	{ MSG_PEM_CERT, NULL }, { MSG_PEM_CA, NULL }, { MSG_SIGNATURE, NULL },
 	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
 	{ MSG_RELOAD, NULL },
 };
@@ -191,11 +191,84 @@ test_crypt_table(void **state)
 	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_FD);
 	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_NONE);
-	n = mk(MSG_PEM_KEY, 0, 3, "a\0b", 3);	/* NUL inside text */
+	n = mk(MSG_PEM_CA, 0, 3, "a\0b", 3);	/* NUL inside text */
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	/* capture's table has no key material at all */
 	msg_chan_init(&c, "t", &worker_ctl_table);
-	n = mk(MSG_PEM_KEY, 0, 3, "abc", 3);
+	n = mk(MSG_PEM_CA, 0, 3, "abc", 3);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
+}
+
+/* The signature pair: bounded lengths and the payload rules. */
+static void
+test_sign_payloads(void **state)
+{
+	static const struct msg_rule from_crypt_rows[] = {
+		{ MSG_SIGN_REQ, NULL },
+	};
+	static const struct msg_table from_crypt =
+	    MSG_TABLE(from_crypt_rows, &from_worker);
+	struct msg_sign_req	 r = { .id = 1, .alg = MSG_SIGN_ECDSA,
+				    .md = MSG_SIGN_SHA256 };
+	struct msg_sign_ans	 a = { .id = 1, .status = MSG_SIGN_OK };
+	uint8_t			 p[sizeof(r) + MSG_SIGN_TBS_MAX + 1];
+	struct msg_chan		 c;
+	struct msg		 m;
+	size_t			 n;
+
+	(void)state;
+	memset(p, 0x20, sizeof(p));
+	msg_chan_init(&c, "t", &from_crypt);
+	memcpy(p, &r, sizeof(r));
+	n = mk(MSG_SIGN_REQ, 0, sizeof(r) + 130, p, sizeof(r) + 130);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	/* nothing to sign, too much to sign */
+	n = mk(MSG_SIGN_REQ, 0, sizeof(r), p, sizeof(r));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	n = mk(MSG_SIGN_REQ, 0, sizeof(p), p, sizeof(p));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	/* no algorithm; Ed25519 with a digest; ECDSA without one */
+	r.alg = 0;
+	memcpy(p, &r, sizeof(r));
+	n = mk(MSG_SIGN_REQ, 0, sizeof(r) + 1, p, sizeof(r) + 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	r.alg = MSG_SIGN_ED25519;
+	memcpy(p, &r, sizeof(r));
+	n = mk(MSG_SIGN_REQ, 0, sizeof(r) + 1, p, sizeof(r) + 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	r.alg = MSG_SIGN_ECDSA;
+	r.md = MSG_SIGN_MD_NONE;
+	memcpy(p, &r, sizeof(r));
+	n = mk(MSG_SIGN_REQ, 0, sizeof(r) + 1, p, sizeof(r) + 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	/* only crypt's table has it */
+	chan_worker(&c);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
+
+	/* answers: a signature, or a refusal with nothing after it */
+	msg_chan_init(&c, "t", &crypt_ctl);
+	memcpy(p, &a, sizeof(a));
+	n = mk(MSG_SIGNATURE, 0, sizeof(a) + 71, p, sizeof(a) + 71);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	n = mk(MSG_SIGNATURE, 0, sizeof(a), p, sizeof(a));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	a.status = MSG_SIGN_REFUSED;
+	memcpy(p, &a, sizeof(a));
+	n = mk(MSG_SIGNATURE, 0, sizeof(a), p, sizeof(a));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	n = mk(MSG_SIGNATURE, 0, sizeof(a) + 1, p, sizeof(a) + 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	a.status = 2;
+	memcpy(p, &a, sizeof(a));
+	n = mk(MSG_SIGNATURE, 0, sizeof(a), p, sizeof(a));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	n = mk(MSG_SIGNATURE, 0, sizeof(a) + MSG_SIGN_SIG_MAX + 1, p, 0);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TRUNC);
+	/* capture takes no signatures */
+	msg_chan_init(&c, "t", &worker_ctl_table);
+	a.status = MSG_SIGN_REFUSED;
+	memcpy(p, &a, sizeof(a));
+	n = mk(MSG_SIGNATURE, 0, sizeof(a), p, sizeof(a));
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_TYPE);
 }
 
@@ -400,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_log_payload),
 		cmocka_unit_test(test_stats_payload),
 		cmocka_unit_test(test_crypt_table),
+		cmocka_unit_test(test_sign_payloads),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_socketpair),
 		cmocka_unit_test(test_dispatch),
