@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 vn_prereq
 vn_init
-plan 45
+plan 47
 
 D=$VN_TMP
 CA=$D/ca
@@ -44,6 +44,10 @@ check "init: CA in $CA" PKI init -n "vnet test CA"
 ok "$([ "$(mode "$CA/ca.key")" = 600 ] && [ "$(mode "$CA/ca.crt")" = 644 ] &&
     [ -f "$CA/index.txt" ] && [ -s "$CA/serial" ] && [ -s "$CA/crlnumber" ] && [ -s "$CA/crl.pem" ]; echo $?)" \
     "init: ca.key 0600, ca.crt 0644, index.txt, serial, crlnumber, crl.pem" || ls -l "$CA" | while read -r l; do diag "$l"; done
+mkdir -m 0711 "$D/existing"
+check "init: into an existing directory" "$VN_PKI" -d "$D/existing" init -n "vnet test CA 2"
+is "$(mode "$CA")/$(mode "$D/existing")/$(mode "$D/existing/ca.key")" "700/711/600" \
+    "init: a directory it creates is 0700; an existing one keeps its mode (0711); the key is 0600 in both"
 got=$(ext "$CA/ca.crt" "Basic Constraints")/$(ext "$CA/ca.crt" "Key Usage")/$(openssl x509 -in "$CA/ca.crt" -noout -subject)
 is "$got" "CA:TRUE/Certificate Sign, CRL Sign/subject=CN = vnet test CA" "init: CA certificate: CA:TRUE, keyCertSign+cRLSign, CN = vnet test CA"
 
