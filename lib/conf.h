@@ -29,6 +29,7 @@
 #define CONF_MAX_LINKS_DEFAULT		256	/* authenticated links */
 #define CONF_LIMIT_MAX			512
 #define CONF_RESTART_MAX_DELAY_DEFAULT	30000	/* ms */
+#define CONF_VLAN_MAX			4094	/* VIDs 0..4094 (4095 is reserved) */
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
@@ -58,6 +59,12 @@ struct conf {
 	char		 ca[CONF_MAX_STR];
 	unsigned	 keepalive;		/* seconds, 1..3600 */
 	unsigned	 mtu;			/* 0: take it from the interface */
+	/*
+	 * vlan-allow: the 802.1Q VIDs whose single-tagged frames may pass
+	 * (bit VID of the map); every other tagged frame is dropped.
+	 */
+	size_t		 nvlan_allow;
+	uint8_t		 vlan_allow[(CONF_VLAN_MAX + 8) / 8];
 
 	/* role host */
 	char		 connect_addr[CONF_MAX_STR];
@@ -105,5 +112,7 @@ int	 conf_facility(const char *name);
 
 const struct conf_host	*conf_host_by_cn(const struct conf *c, const char *cn);
 int	 conf_host_allows(const struct conf_host *h, const uint8_t *mac);
+/* 1 if vlan-allow lists this VID (0..4095). */
+int	 conf_vlan_allowed(const struct conf *c, unsigned vid);
 
 #endif
