@@ -331,6 +331,54 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 	}
 }
 
+/*
+ * A reload: the monitor sends the running configuration's new text, as
+ * it does to crypt, and the policy built from it holds from the next
+ * frame on: a gap would let nothing through that the old one forbade.
+ * The monitor restarts inject for an MTU change and refuses the rest.
+ */
+static void
+inject_on_reload(struct msg *m, void *arg)
+{
+	struct inject		*ij = arg;
+	struct conf		 nc;
+	struct conf_error	 err;
+	struct l2pol		 np;
+	int			 same;
+
+	if (conf_parse((const char *)m->payload, m->len, &nc, &err) == -1) {
+		log_warnx("event=reload result=rejected reason=\"line %u: %s\"",
+		    err.line, err.msg);
+		return;
+	}
+	/* Not built yet: inject_open() builds the policy from this one. */
+	if (!worker_running()) {
+		conf_free(&ij->conf);
+		ij->conf = nc;
+		return;
+	}
+	if (l2pol_build(&np, &nc) == -1) {
+		log_warnx("event=reload result=partial reason=\"out of memory "
+		    "for the policy\"");
+		conf_free(&nc);
+		return;
+	}
+	same = l2pol_conf_same(&ij->conf, &nc);
+	l2pol_free(&ij->pol);
+	ij->pol = np;
+	conf_free(&ij->conf);
+	ij->conf = nc;
+	audit("event=reload result=applied policy=%s macs=%zu vlan_allow=%zu",
+	    same ? "same" : "changed", ij->pol.nmacs, ij->conf.nvlan_allow);
+}
+
+/* What inject takes from the monitor besides what every worker takes. */
+static const struct msg_rule inject_ctl_rows[] = {
+	{ MSG_RELOAD,		inject_on_reload },
+};
+static const struct msg_table inject_ctl =
+    MSG_TABLE(inject_ctl_rows, &worker_ctl_table);
+
 /* Everything before the drop: the ring from crypt, the packet socket. */
 static void
 inject_open(void *arg)
@@ -348,7 +396,7 @@ inject_open(void *arg)
 }
 
 static const struct worker_role inject_role = { .sandbox = SANDBOX_INJECT,
-    .ctl = &worker_ctl_table, .nofile = 16, .open = inject_open };
+    .ctl = &inject_ctl, .nofile = 16, .open = inject_open };
 
 int
 main(int argc, char *argv[])

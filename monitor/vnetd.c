@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/l2pol.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -211,10 +210,10 @@ reload_fixed(const struct conf *a, const struct conf *b)
  * Re-read the configuration and apply it without disturbing what it
  * does not touch: crypt applies the new authorizations live (links of
  * removed hosts are cut, the others stay up); capture restarts with its
- * new filter, inject only if the MTU or its policy (the MAC set,
- * vlan-allow: lib/l2pol.h) changed. A file that does not
- * parse, or that changes what needs a restart, is refused and the
- * running configuration is kept.
+ * new filter; inject takes the new text live too (its policy: the MAC
+ * set, vlan-allow) and restarts only if the MTU changed. A file that
+ * does not parse, or that changes what needs a restart, is refused and
+ * the running configuration is kept.
  */
 int
 monitor_reload(struct monitor *m, const char **why)
@@ -225,7 +224,7 @@ monitor_reload(struct monitor *m, const char **why)
 	const char		*fixed;
 	char			*text, hash[65];
 	size_t			 len;
-	int			 inject_changed;
+	int			 mtu_changed;
 
 	*why = reason;
 	if ((text = setup_read(m->conffile, CONF_MAX_TEXT, &len)) == NULL) {
@@ -247,8 +246,7 @@ monitor_reload(struct monitor *m, const char **why)
 		goto reject;
 	}
 	setup_hash(text, len, hash);
-	inject_changed = nc.mtu != m->conf.mtu ||
-	    !l2pol_conf_same(&nc, &m->conf);
+	mtu_changed = nc.mtu != m->conf.mtu;
 	conf_free(&m->conf);
 	free(m->conftext);
 	m->conf = nc;
@@ -260,9 +258,12 @@ monitor_reload(struct monitor *m, const char **why)
 	if (m->w[W_CRYPT].ctl != -1)
 		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
 		    m->conflen);
+	if (m->w[W_INJECT].ctl != -1 && !mtu_changed)
+		(void)msg_send(m->w[W_INJECT].ctl, MSG_RELOAD, m->conftext,
+		    m->conflen);
 	if (m->w[W_CAPTURE].pid != -1)
 		kill(m->w[W_CAPTURE].pid, SIGTERM);
-	if (inject_changed && m->w[W_INJECT].pid != -1)
+	if (mtu_changed && m->w[W_INJECT].pid != -1)
 		kill(m->w[W_INJECT].pid, SIGTERM);
 	audit("event=reload result=applied config=%s config_sha256=%s",
 	    m->conffile, m->confhash);
