@@ -63,8 +63,8 @@ enum l2pol_verdict l2pol_inject(const struct l2pol *, const uint8_t *f,
 /* The counter (and audit reason) of a drop: "drop_vlan"; NULL for PASS. */
 const char *l2pol_counter(enum l2pol_verdict);
 /*
- * 1 if a and b make the same policy (role, MAC set, vlan-allow): a
- * reload that changes none of these needs no new inject.
+ * 1 if a and b make the same policy (role, MAC set, vlan-allow), which
+ * inject's reload record says.
  */
 int	 l2pol_conf_same(const struct conf *a, const struct conf *b);
 

@@ -291,7 +291,7 @@ same(const char *a, const char *b)
 	return rv;
 }
 
-/* What decides whether a reload restarts inject. */
+/* What inject's reload record says (policy=changed or same). */
 static void
 test_conf_same(void **state)
 {
