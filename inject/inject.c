@@ -114,6 +114,23 @@ priv_open_packet(struct inject *ij)
 	}
 }
 
+/*
+ * A super-frame below the GSO floor with too many segments even for
+ * us: only a peer's crafting makes one, so it is a security record.
+ */
+static void
+inject_floor_drop(struct inject *ij, size_t len)
+{
+	uint64_t	 supp;
+
+	ij->drop_gso_floor++;
+	if (ratelim_allow(&ij->rl, now_ms(), &supp))
+		audit("event=drop reason=gso_floor len=%zu mtu=%zu total=%llu "
+		    "suppressed=%llu", len, ij->mtu,
+		    (unsigned long long)ij->drop_gso_floor,
+		    (unsigned long long)supp);
+}
+
 static void
 inject_drop(struct inject *ij, uint64_t *ctr, const char *reason, size_t len)
 {
@@ -255,7 +272,7 @@ inject_queue(struct inject *ij, uint8_t *f, size_t len)
 		if (rv == -OFFLOAD_E_PARSE)
 			inject_drop(ij, &ij->drop_parse, "parse", len);
 		else if (rv == -OFFLOAD_E_FLOOR)
-			inject_drop(ij, &ij->drop_gso_floor, "gso_floor", len);
+			inject_floor_drop(ij, len);
 		else
 			inject_drop(ij, &ij->drop_oversize, "oversize", len);
 		return;
