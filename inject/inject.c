@@ -349,10 +349,10 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 }
 
 /*
- * A reload: the monitor sends the running configuration's new text, as
- * it does to crypt, and the policy built from it holds from the next
- * frame on: a gap would let nothing through that the old one forbade.
- * The monitor restarts inject for an MTU change and refuses the rest.
+ * A reload: the monitor sends the new configuration text, as it does to
+ * crypt, and the policy built from it holds from the next frame on; a
+ * restart would leave a gap with no inject at all. The monitor still
+ * restarts inject for an MTU change, and refuses what needs a restart.
  */
 static void
 inject_on_reload(struct msg *m, void *arg)
