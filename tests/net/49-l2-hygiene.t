@@ -83,7 +83,7 @@ counts() {
 # 01:80:c2:00:00:0X destination).
 seen() {
 	local f="$VN_TMP/$1.cap"
-	echo "$(grep -c 'vlan 10, .*0x88b5' "$f") $(grep -Ec 'vlan (20|[0-9]+, p [0-9]+, ethertype 802\.1Q)|0x88a8|802\.1Q-QinQ|0x9100|01:80:c2:00:00:0' "$f")"
+	echo "$(grep -c '802\.1Q (0x8100), length [0-9]*: vlan 10, p [0-9], ethertype Unknown (0x88b5)' "$f") $(grep -Ec 'vlan (20|[0-9]+, p [0-9]+, ethertype 802\.1Q)|0x88a8|802\.1Q-QinQ|0x9100|01:80:c2:00:00:0' "$f")"
 }
 
 # 4-6: from the VM.
