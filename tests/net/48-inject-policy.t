@@ -86,8 +86,8 @@ istat() {
 # 3: tcpdump on both wires, then both daemons with the hostile crypt.
 start_all() {
 	evil_libexec || return 1
-	cap_start pwire "$NS" lan0p "" || { echo "tcpdump on lan0p did not start"; return 1; }
-	cap_start hwire "$NS" vm0p "" || { echo "tcpdump on vm0p did not start"; return 1; }
+	cap_start pwire "$NS" lan0p "" --immediate-mode || { echo "tcpdump on lan0p did not start"; return 1; }
+	cap_start hwire "$NS" vm0p "" --immediate-mode || { echo "tcpdump on vm0p did not start"; return 1; }
 	evil_start proxy "$VN_TMP/proxy.conf"
 	evil_start host "$VN_TMP/host.conf"
 	vnetd_wait proxy 10 0 event=evil_done worker=crypt || { echo "proxy: no event=evil_done"; return 1; }
@@ -173,7 +173,7 @@ wire() {
 }
 cap_stop pwire
 cap_stop hwire
-cap_start pwire2 "$NS" lan0p "" || diag "tcpdump on lan0p did not restart"
+cap_start pwire2 "$NS" lan0p "" --immediate-mode || diag "tcpdump on lan0p did not restart"
 # 8, 9
 check "LAN wire (lan0p): the $ROUNDS allowed frames from $VM_MAC and nothing else (no router source, group source, tag, STP or PAUSE)" \
     wire pwire "$VM_MAC"
@@ -214,7 +214,9 @@ wire2() {
 	head -n 10 "$f"
 	return 1
 }
-sleep 0.5
+# All sent (inject's count): what tcpdump has not shown yet is on its way.
+wait_for 3 eval '[ "$(frames pwire2 | grep -c .)" -ge $((ROUNDS * 3)) ]'
+sleep 0.3
 cap_stop pwire2
 check "LAN wire after the reload: $ROUNDS each of the marker, the router's ARP and the VID 10 frames, nothing else (no 802.1ad tag, group source, STP or PAUSE)" \
     wire2

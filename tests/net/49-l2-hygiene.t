@@ -95,7 +95,7 @@ settle() {
 }
 
 # 4-6: from the VM.
-cap_start lan "$NS_CLIENT" eth0 "" || diag "tcpdump in the client did not start"
+cap_start lan "$NS_CLIENT" eth0 "" --immediate-mode || diag "tcpdump in the client did not start"
 mark=$(log_mark "${VNETD_LOG[host]}")
 send "$NS_VM" eth0 "$VM_MAC" vlan:8100:20 vlan:88a8:10 vlan:9100:10 vlan:8100:10 rsv:00 rsv:01 rsv:02 \
     >"$VN_TMP/send1.out" 2>&1 || diag "$(cat "$VN_TMP/send1.out")"
@@ -114,7 +114,7 @@ ok $? "host: capture audits event=drop reason=vlan and reason=reserved_dst with 
 
 # 7-9: from the LAN, sent by the proxy's own LAN port (p0), so no
 # bridge keeps anything back.
-cap_start vm "$NS_VM" eth0 "" || diag "tcpdump in the VM did not start"
+cap_start vm "$NS_VM" eth0 "" --immediate-mode || diag "tcpdump in the VM did not start"
 mark=$(log_mark "${VNETD_LOG[proxy]}")
 send "$NS_LAN" p0 "$LANSRC" vlan:8100:20 vlan:88a8:10 vlan:9100:10 vlan:8100:10 rsv:00 rsv:01 rsv:02 rsv:03 \
     >"$VN_TMP/send2.out" 2>&1 || diag "$(cat "$VN_TMP/send2.out")"
