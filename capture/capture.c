@@ -1,7 +1,10 @@
 /*
  * The capture worker: opens the interface with libpcap while it holds
  * CAP_NET_RAW, drops everything, then hands captured frames to crypt
- * in batches. It never parses more of a frame than its MAC addresses.
+ * in batches. It never parses more of a frame than its MAC addresses
+ * and its first tag: a VLAN-tagged frame (unless vlan-allow lets its
+ * tag through) or one to an IEEE reserved group address never leaves
+ * this side (lib/l2pol.c; inject on the far side checks again).
  */
 #include <sys/socket.h>
 
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "lib/l2pol.h"
 #include "lib/ratelim.h"
 #include "privsep/log.h"
 #include "privsep/privsep.h"
@@ -26,9 +30,12 @@ struct capture {
 	struct msg_batch batch;
 	struct ring	 ring;		/* to crypt */
 	struct ratelim	 rl_drop;
+	struct l2pol	 pol;		/* its hygiene rules only */
+	struct ratelim	 rl_policy;	/* audit records of hygiene drops */
 	int		 userfilter;	/* kernel filter widened: check here */
 	uint64_t	 captured, sent, batches, filtered;
 	uint64_t	 drop_truncated, drop_channel_full, drop_kernel;
+	uint64_t	 drop_pol[L2POL_MAX];	/* by lib/l2pol.c's verdict */
 };
 
 static struct capture	 cap;
@@ -42,6 +49,10 @@ static const struct worker_stat capture_stats[] = {
 	{ "drop_truncated", &cap.drop_truncated },
 	{ "drop_channel_full", &cap.drop_channel_full },
 	{ "drop_kernel", &cap.drop_kernel },
+	/* lib/l2pol.c's names (l2pol_counter()); hygiene only here. */
+	{ "drop_short", &cap.drop_pol[L2POL_SHORT] },
+	{ "drop_vlan", &cap.drop_pol[L2POL_VLAN] },
+	{ "drop_reserved_dst", &cap.drop_pol[L2POL_RESERVED] },
 };
 
 static void
@@ -120,10 +131,45 @@ capture_flush(struct capture *c)
 	}
 }
 
+/* A frame this side must not carry across: counted and audited. */
+static void
+capture_refuse(struct capture *c, enum l2pol_verdict v, const uint8_t *f,
+    size_t len)
+{
+	char		 dst[18], src[18];
+	uint64_t	 supp;
+
+	c->drop_pol[v]++;
+	if (!ratelim_allow(&c->rl_policy, now_ms(), &supp))
+		return;
+	/* capture_frame() passes nothing shorter than an Ethernet header. */
+	audit("event=drop reason=%s dst=%s src=%s type=0x%02x%02x len=%zu "
+	    "total=%llu suppressed=%llu", l2pol_counter(v) + 5,
+	    mac_format(f, dst), mac_format(f + VNET_ETH_ALEN, src), f[12],
+	    f[13], len, (unsigned long long)c->drop_pol[v],
+	    (unsigned long long)supp);
+}
+
+/* A burst's tail: say how many hygiene records were held back. */
+static void
+capture_flush_audit(struct capture *c)
+{
+	uint64_t	 n, total = 0;
+	size_t		 i;
+
+	if (!ratelim_flush(&c->rl_policy, now_ms(), &n))
+		return;
+	for (i = 1; i < L2POL_MAX; i++)
+		total += c->drop_pol[i];
+	audit("event=suppressed what=drop reason=policy suppressed=%llu "
+	    "total=%llu", (unsigned long long)n, (unsigned long long)total);
+}
+
 static void
 capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-	struct capture	*c = (struct capture *)arg;
+	struct capture		*c = (struct capture *)arg;
+	enum l2pol_verdict	 v;
 
 	c->captured++;
 	if (h->caplen < h->len || h->caplen < VNET_FRAME_MIN ||
@@ -134,6 +180,10 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 	if (c->userfilter && !filter_wants(&c->conf, &c->served, bytes,
 	    h->caplen)) {
 		c->filtered++;
+		return;
+	}
+	if ((v = l2pol_hygiene(&c->pol, bytes, h->caplen)) != L2POL_PASS) {
+		capture_refuse(c, v, bytes, h->caplen);
 		return;
 	}
 	if (!batch_add(&c->batch, bytes, h->caplen)) {
@@ -171,6 +221,9 @@ capture_open(void *arg)
 		fatal("setup: data ring");
 	ring_batch_start(&c->ring, &c->batch, batchbuf);
 	ratelim_init(&c->rl_drop, 5, 1000);
+	ratelim_init(&c->rl_policy, 10, 1000);
+	if (l2pol_build(&c->pol, &c->conf) == -1)
+		fatal("setup: policy");
 	priv_open_pcap(c);
 }
 
@@ -208,8 +261,10 @@ main(int argc, char *argv[])
 			fatalx("event=error what=pcap_dispatch reason=\"%s\"",
 			    pcap_geterr(cap.pcap));
 		capture_flush(&cap);
+		capture_flush_audit(&cap);
 	}
 	pcap_close(cap.pcap);
+	l2pol_free(&cap.pol);
 	ring_detach(&cap.ring);
 	free(cap.served.macs);
 	conf_free(&cap.conf);

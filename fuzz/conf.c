@@ -49,6 +49,22 @@ check_str(const char *s, size_t size, int may_be_empty)
 		    s[i] != 0x7f);
 }
 
+/* vlan-allow: as many IDs as counted, none beyond 4094. */
+static void
+check_vlans(const struct conf *c)
+{
+	size_t		 n = 0;
+	unsigned	 v;
+
+	for (v = 0; v < sizeof(c->vlan_allow) * 8; v++)
+		if ((c->vlan_allow[v / 8] >> (v % 8)) & 1) {
+			FUZZ_ASSERT(v <= CONF_VLAN_MAX);
+			FUZZ_ASSERT(conf_vlan_allowed(c, v));
+			n++;
+		}
+	FUZZ_ASSERT(n == c->nvlan_allow);
+}
+
 static void
 check_macs(const conf_mac *macs, size_t n)
 {
@@ -84,6 +100,7 @@ check_conf(const struct conf *c)
 	check_str(c->ca, sizeof(c->ca), 0);
 	FUZZ_ASSERT(c->keepalive >= 1 && c->keepalive <= 3600);
 	FUZZ_ASSERT(c->mtu == 0 || (c->mtu >= 68 && c->mtu <= 65535));
+	check_vlans(c);
 	FUZZ_ASSERT(c->handshake_timeout >= 1 && c->handshake_timeout <= 300);
 	FUZZ_ASSERT(c->restart_max_delay >= 100 &&
 	    c->restart_max_delay <= 600000);
@@ -175,6 +192,16 @@ write_conf(const struct conf *c, size_t *len)
 	fprintf(f, "certificate \"%s\"\nkey \"%s\"\nca \"%s\"\n",
 	    c->certificate, c->key, c->ca);
 	fprintf(f, "keepalive %u\nmtu \"%u\"\n", c->keepalive, c->mtu);
+	/* vlan-allow: the listed IDs, up to five a line, highest first. */
+	for (i = CONF_VLAN_MAX + 1, j = 0; i-- > 0; ) {
+		if (!conf_vlan_allowed(c, (unsigned)i))
+			continue;
+		fprintf(f, "%s %zu", j % 5 == 0 ? "vlan-allow" : "", i);
+		if (++j % 5 == 0)
+			fprintf(f, "\n");
+	}
+	if (j % 5 != 0)
+		fprintf(f, "\n");
 	fprintf(f, "handshake-timeout %u\nrestart-max-delay \"%u\"\n",
 	    c->handshake_timeout, c->restart_max_delay);
 	fprintf(f, "syslog-facility %s\naudit-facility \"%s\"\n",
@@ -236,6 +263,7 @@ check_same(const struct conf *a, const struct conf *b)
 	SAME(syslog_facility); SAME(audit_facility);
 	SAMES(control); SAMES(control_group); SAME(max_pending);
 	SAME(max_pending_per_source); SAME(max_links);
+	SAME(nvlan_allow); SAME(vlan_allow);
 	if (a->nvms > 0)
 		FUZZ_ASSERT(memcmp(a->vms, b->vms, a->nvms * 6) == 0);
 	for (i = 0; i < a->nhosts; i++) {

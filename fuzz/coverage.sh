@@ -25,6 +25,7 @@ files_of() {
 	mac)		echo lib/macset.c lib/frame.c ;;
 	ctlreq)		echo lib/ctlreq.c ;;
 	fwd)		echo lib/fwd.c ;;
+	l2pol)		echo lib/l2pol.c ;;
 	esac
 }
 

@@ -2,7 +2,9 @@
  * Differential target for lib/offload.c: what inject does with every
  * frame crypt hands it (offload_prepare, then offload_segment when the
  * kernel refuses a GSO frame), checked against a model of the rules in
- * offload.h and against checksums recomputed from scratch.
+ * offload.h and against checksums recomputed from scratch, the GSO
+ * floor included: no GSO frame the kernel is handed has segments under
+ * OFFLOAD_GSO_MIN_SIZE or more than OFFLOAD_GSO_MAX_SEGS of them.
  *
  * Input: 3 bytes that choose the MTU, then the frame.
  *   byte 0 & 7: 0-3 -> 1500, 4 -> 9000, 5 -> 576,
@@ -252,6 +254,7 @@ static int
 model(const uint8_t *f, size_t len, size_t mtu, struct frame_info *fi)
 {
 	uint64_t	 ph;
+	size_t		 gso, segs;
 	int		 fits;
 
 	if (frame_parse(f, len, fi) != FRAME_OK)
@@ -265,34 +268,44 @@ model(const uint8_t *f, size_t len, size_t mtu, struct frame_info *fi)
 		return fits ? OFFLOAD_OK : -OFFLOAD_E_OVERSIZE;
 	if (fi->payload_off > UINT16_MAX)
 		return -OFFLOAD_E_OVERSIZE;
-	if (!fits && mtu <= fi->payload_off - fi->l3_off)
+	if (fits)
+		return OFFLOAD_OK;
+	gso = mtu - (fi->payload_off - fi->l3_off);
+	if (mtu <= fi->payload_off - fi->l3_off)
 		return -OFFLOAD_E_MTU;
+	/* The GSO floor. */
+	segs = (fi->l3_end - fi->payload_off + gso - 1) / gso;
+	if (segs > OFFLOAD_SEG_MAX)
+		return -OFFLOAD_E_FLOOR;
+	if (gso < OFFLOAD_GSO_MIN_SIZE || segs > OFFLOAD_GSO_MAX_SEGS)
+		return OFFLOAD_SEGMENT;
 	return OFFLOAD_OK;
 }
 
 static void
-check_ok(uint8_t *buf, const uint8_t *orig, size_t len, size_t mtu,
+check_ok(int rc, uint8_t *buf, const uint8_t *orig, size_t len, size_t mtu,
     const struct virtio_net_hdr *vh, size_t outlen, struct frame_info *fi)
 {
 	struct virtio_net_hdr	 zero;
 	uint64_t		 ph;
-	size_t			 hdrs, ulen;
+	size_t			 hdrs, ulen, segs;
 	int			 fits = fi->l3_end - fi->l3_off <= mtu;
 	const uint8_t		*uh;
 
 	memset(&zero, 0, sizeof(zero));
+	FUZZ_ASSERT(rc == OFFLOAD_OK || rc == OFFLOAD_SEGMENT);
 	FUZZ_ASSERT(outlen == fi->l3_end && outlen <= len);
 	if ((fi->l3 != FRAME_L3_IPV4 && fi->l3 != FRAME_L3_IPV6) ||
 	    fi->fragment || (fi->l4_proto != P_TCP && fi->l4_proto != P_UDP) ||
 	    ref_ph(orig, fi, fi->l4_proto, 0, &ph) == -1) {
 		/* Untouched. */
-		FUZZ_ASSERT(fits);
+		FUZZ_ASSERT(fits && rc == OFFLOAD_OK);
 		FUZZ_ASSERT(memcmp(vh, &zero, sizeof(zero)) == 0);
 		FUZZ_ASSERT(memcmp(buf, orig, len) == 0);
 		return;
 	}
 	if (fi->l4_proto == P_UDP) {
-		FUZZ_ASSERT(fits);
+		FUZZ_ASSERT(fits && rc == OFFLOAD_OK);
 		FUZZ_ASSERT(memcmp(vh, &zero, sizeof(zero)) == 0);
 		check_same_but(buf, orig, len, fi->l4_off + 6);
 		uh = buf + fi->l4_off;
@@ -315,6 +328,7 @@ check_ok(uint8_t *buf, const uint8_t *orig, size_t len, size_t mtu,
 	FUZZ_ASSERT(vh->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	FUZZ_ASSERT(vh->csum_start == fi->l4_off && vh->csum_offset == 16);
 	if (fits) {
+		FUZZ_ASSERT(rc == OFFLOAD_OK);
 		FUZZ_ASSERT(vh->gso_type == VIRTIO_NET_HDR_GSO_NONE);
 		FUZZ_ASSERT(vh->gso_size == 0 && vh->hdr_len == 0);
 		check_complete(buf, outlen, vh, fi);
@@ -328,6 +342,12 @@ check_ok(uint8_t *buf, const uint8_t *orig, size_t len, size_t mtu,
 	    !!(fi->tcp_flags & TH_CWR));
 	FUZZ_ASSERT(vh->gso_size == mtu - hdrs);
 	FUZZ_ASSERT(vh->hdr_len == fi->payload_off);
+	/* The floor: what the kernel may be handed as GSO. */
+	segs = (fi->l3_end - fi->payload_off + vh->gso_size - 1) /
+	    vh->gso_size;
+	FUZZ_ASSERT(segs <= OFFLOAD_SEG_MAX);
+	FUZZ_ASSERT((rc == OFFLOAD_OK) == (vh->gso_size >=
+	    OFFLOAD_GSO_MIN_SIZE && segs <= OFFLOAD_GSO_MAX_SEGS));
 	check_segments(buf, outlen, mtu, vh, fi);
 }
 
@@ -370,7 +390,7 @@ check_udp_zero(const uint8_t *orig, size_t len, size_t mtu,
 	FUZZ_ASSERT(model(o, len, mtu, &fi2) == OFFLOAD_OK);
 	FUZZ_ASSERT(offload_prepare(v, len, mtu, &vh, &outlen) == OFFLOAD_OK);
 	FUZZ_ASSERT(fz_get16(v + fi->l4_off + 6) == 0xffff);
-	check_ok(v, o, len, mtu, &vh, outlen, &fi2);
+	check_ok(OFFLOAD_OK, v, o, len, mtu, &vh, outlen, &fi2);
 	free(o);
 	free(v);
 }
@@ -401,7 +421,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = offload_prepare(buf, len, mtu, &vh, &outlen);
 	want = model(orig, len, mtu, &fi);
 	FUZZ_ASSERT(rc == want);
-	if (rc != OFFLOAD_OK) {
+	if (rc < 0) {
 		/* "Every error is found before buf or vh is written." */
 		memset(&zero, 0, sizeof(zero));
 		FUZZ_ASSERT(rc < 0 && rc > -OFFLOAD_E_MAX);
@@ -411,7 +431,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(strcmp(offload_strerror(rc),
 		    "unknown offload error") != 0);
 	} else {
-		check_ok(buf, orig, len, mtu, &vh, outlen, &fi);
+		check_ok(rc, buf, orig, len, mtu, &vh, outlen, &fi);
 		check_udp_zero(orig, len, mtu, &fi);
 	}
 	free(buf);

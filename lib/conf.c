@@ -80,6 +80,7 @@ static int	kw_host(struct parser *, const struct kw *, const struct line *);
 static int	kw_cn(struct parser *, const struct kw *, const struct line *);
 static int	kw_hpin(struct parser *, const struct kw *, const struct line *);
 static int	kw_mac(struct parser *, const struct kw *, const struct line *);
+static int	kw_vlan(struct parser *, const struct kw *, const struct line *);
 
 #define STR(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 #define H	CONF_ROLE_HOST
@@ -101,6 +102,7 @@ static const struct kw kws[] = {
 	{ "ca", kw_str, CTX_TOP, ANY, KF_ONCE | KF_REQ, 1, 1, STR(ca) },
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "vlan-allow", kw_vlan, CTX_TOP, ANY, 0, 1, MAXTOK - 2, 0, 0 },
 	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "restart-max-delay", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "sign-rate", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
@@ -417,6 +419,30 @@ kw_mtu(struct parser *p, const struct kw *kw, const struct line *l)
 		return perr(p, l->no, "%s: bad value " TF " (%d..65535, or 0)",
 		    kw->name, TA(&l->t[1]), MTU_MIN);
 	p->c->mtu = v;
+	return 0;
+}
+
+/*
+ * vlan-allow VID...: may repeat, so a long list spans lines. A VID
+ * given twice is an error, as a duplicate MAC is: it hides a typo.
+ */
+static int
+kw_vlan(struct parser *p, const struct kw *kw, const struct line *l)
+{
+	struct conf	*c = p->c;
+	unsigned	 v;
+	size_t		 i;
+
+	for (i = 1; i < l->ntok; i++) {
+		if (get_uint(&l->t[i], CONF_VLAN_MAX, &v) == -1)
+			return perr(p, l->no, "%s: bad VLAN ID " TF " (0..%d)",
+			    kw->name, TA(&l->t[i]), CONF_VLAN_MAX);
+		if (conf_vlan_allowed(c, v))
+			return perr(p, l->no, "%s: VLAN ID %u given twice",
+			    kw->name, v);
+		c->vlan_allow[v / 8] |= (uint8_t)(1u << (v % 8));
+		c->nvlan_allow++;
+	}
 	return 0;
 }
 
@@ -980,6 +1006,14 @@ conf_host_by_cn(const struct conf *c, const char *cn)
 		if (strcmp(c->hosts[i].cn, cn) == 0)
 			return &c->hosts[i];
 	return NULL;
+}
+
+int
+conf_vlan_allowed(const struct conf *c, unsigned vid)
+{
+	if (c == NULL || vid > CONF_VLAN_MAX)
+		return 0;
+	return (c->vlan_allow[vid / 8] >> (vid % 8)) & 1;
 }
 
 int

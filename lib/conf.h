@@ -32,6 +32,7 @@
 /* Signatures the monitor makes for crypt per second (monitor/sign.c). */
 #define CONF_SIGN_RATE_DEFAULT		1000
 #define CONF_SIGN_RATE_MAX		100000
+#define CONF_VLAN_MAX			4094	/* VIDs 0..4094 (4095 is reserved) */
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
@@ -61,6 +62,12 @@ struct conf {
 	char		 ca[CONF_MAX_STR];
 	unsigned	 keepalive;		/* seconds, 1..3600 */
 	unsigned	 mtu;			/* 0: take it from the interface */
+	/*
+	 * vlan-allow: the 802.1Q VIDs whose single-tagged frames may pass
+	 * (bit VID of the map); every other tagged frame is dropped.
+	 */
+	size_t		 nvlan_allow;
+	uint8_t		 vlan_allow[(CONF_VLAN_MAX + 8) / 8];
 
 	/* role host */
 	char		 connect_addr[CONF_MAX_STR];
@@ -109,5 +116,7 @@ int	 conf_facility(const char *name);
 
 const struct conf_host	*conf_host_by_cn(const struct conf *c, const char *cn);
 int	 conf_host_allows(const struct conf_host *h, const uint8_t *mac);
+/* 1 if vlan-allow lists this VID (0..4095). */
+int	 conf_vlan_allowed(const struct conf *c, unsigned vid);
 
 #endif

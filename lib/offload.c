@@ -128,6 +128,15 @@ prepare_udp(uint8_t *buf, const struct frame_info *fi, uint32_t ph)
 	return OFFLOAD_OK;
 }
 
+/* Segments of at most size payload bytes that fi's payload makes. */
+static size_t
+gso_segs(const struct frame_info *fi, size_t size)
+{
+	size_t	 paylen = fi->l3_end - fi->payload_off;
+
+	return (paylen + size - 1) / size;
+}
+
 static int
 prepare_tcp(uint8_t *buf, const struct frame_info *fi, size_t mtu, int fits,
     uint32_t ph, struct virtio_net_hdr *vh)
@@ -142,6 +151,8 @@ prepare_tcp(uint8_t *buf, const struct frame_info *fi, size_t mtu, int fits,
 		return -OFFLOAD_E_OVERSIZE;
 	if (!fits && mtu <= hdrs)
 		return -OFFLOAD_E_MTU;
+	if (!fits && gso_segs(fi, mtu - hdrs) > OFFLOAD_SEG_MAX)
+		return -OFFLOAD_E_FLOOR;
 	put_be16(buf + fi->l4_off + TCP_CSUM_OFF, csum_fold(ph));
 	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh->csum_start = (uint16_t)fi->l4_off;
@@ -155,6 +166,9 @@ prepare_tcp(uint8_t *buf, const struct frame_info *fi, size_t mtu, int fits,
 	/* mtu < datagram length <= 65535 + 40: fits in 16 bits. */
 	vh->gso_size = (uint16_t)(mtu - hdrs);
 	vh->hdr_len = (uint16_t)fi->payload_off;
+	if (vh->gso_size < OFFLOAD_GSO_MIN_SIZE ||
+	    gso_segs(fi, vh->gso_size) > OFFLOAD_GSO_MAX_SEGS)
+		return OFFLOAD_SEGMENT;
 	return OFFLOAD_OK;
 }
 
@@ -190,10 +204,10 @@ offload_prepare(uint8_t *buf, size_t len, size_t mtu,
 	if (frame_parse(buf, len, &fi) != FRAME_OK)
 		return -OFFLOAD_E_PARSE;
 	/* Every error is found before buf or vh is written. */
-	if ((rc = prepare_frame(buf, &fi, mtu, vh)) != OFFLOAD_OK)
+	if ((rc = prepare_frame(buf, &fi, mtu, vh)) < 0)
 		return rc;
 	*outlen = fi.l3_end;
-	return OFFLOAD_OK;
+	return rc;
 }
 
 /* A slot for one more frame of flen bytes, or NULL. */
@@ -339,6 +353,8 @@ offload_strerror(int err)
 		[OFFLOAD_E_OVERSIZE] = "larger than the MTU, not segmentable",
 		[OFFLOAD_E_MTU] = "MTU too small for the frame's headers",
 		[OFFLOAD_E_SPACE] = "output buffer too small",
+		[OFFLOAD_E_FLOOR] = "GSO segments below the floor, too many "
+		    "to segment",
 	};
 
 	if (err < 0 && err > -OFFLOAD_E_MAX)

@@ -211,9 +211,10 @@ reload_fixed(const struct conf *a, const struct conf *b)
  * Re-read the configuration and apply it without disturbing what it
  * does not touch: crypt applies the new authorizations live (links of
  * removed hosts are cut, the others stay up); capture restarts with its
- * new filter, inject only if the MTU changed. A file that does not
- * parse, or that changes what needs a restart, is refused and the
- * running configuration is kept.
+ * new filter; inject takes the new text live too (its policy: the MAC
+ * set, vlan-allow) and restarts only if the MTU changed. A file that
+ * does not parse, or that changes what needs a restart, is refused and
+ * the running configuration is kept.
  */
 int
 monitor_reload(struct monitor *m, const char **why)
@@ -258,6 +259,9 @@ monitor_reload(struct monitor *m, const char **why)
 	sign_set_rate(m);
 	if (m->w[W_CRYPT].ctl != -1)
 		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
+		    m->conflen);
+	if (m->w[W_INJECT].ctl != -1 && !mtu_changed)
+		(void)msg_send(m->w[W_INJECT].ctl, MSG_RELOAD, m->conftext,
 		    m->conflen);
 	if (m->w[W_CAPTURE].pid != -1)
 		kill(m->w[W_CAPTURE].pid, SIGTERM);

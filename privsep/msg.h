@@ -54,7 +54,7 @@ enum msg_type {
 	 * report with MSG_STATS_END carrying the same id.
 	 */
 	MSG_STATS_REQ,
-	/* monitor -> crypt: a new configuration text to apply live. */
+	/* monitor -> crypt, inject: a new configuration text to apply live. */
 	MSG_RELOAD,
 	/* worker -> monitor: privileges dropped, running. Empty. */
 	MSG_READY,

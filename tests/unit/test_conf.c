@@ -1025,6 +1025,49 @@ test_truncation(void **state)
 	}
 }
 
+/* vlan-allow: a set of VIDs, over several lines, none by default. */
+static void
+test_vlan_allow(void **state)
+{
+	struct conf	 c;
+	unsigned	 v, n = 0;
+
+	(void)state;
+	parse_ok(HOST_MIN, &c);
+	assert_int_equal(c.nvlan_allow, 0);
+	for (v = 0; v <= CONF_VLAN_MAX + 1; v++)
+		assert_false(conf_vlan_allowed(&c, v));
+	conf_free(&c);
+
+	parse_ok(PROXY_MIN "vlan-allow 10 20\nvlan-allow 0 4094 1 2\n", &c);
+	assert_int_equal(c.nvlan_allow, 6);
+	for (v = 0; v <= CONF_VLAN_MAX + 1; v++)
+		n += (unsigned)conf_vlan_allowed(&c, v);
+	assert_int_equal(n, 6);
+	assert_true(conf_vlan_allowed(&c, 0));
+	assert_true(conf_vlan_allowed(&c, 10));
+	assert_true(conf_vlan_allowed(&c, 20));
+	assert_true(conf_vlan_allowed(&c, 4094));
+	assert_false(conf_vlan_allowed(&c, 11));
+	assert_false(conf_vlan_allowed(&c, 4095));
+	assert_false(conf_vlan_allowed(NULL, 10));
+	conf_free(&c);
+
+	expect_err(HOST_MIN "vlan-allow 4095\n", 9,
+	    "vlan-allow: bad VLAN ID '4095' (0..4094)");
+	expect_err(HOST_MIN "vlan-allow 10 x\n", 9,
+	    "vlan-allow: bad VLAN ID 'x' (0..4094)");
+	expect_err(HOST_MIN "vlan-allow -1\n", 9, "bad VLAN ID '-1'");
+	expect_err(HOST_MIN "vlan-allow 0x10\n", 9, "bad VLAN ID '0x10'");
+	expect_err(HOST_MIN "vlan-allow\n", 9, "vlan-allow: missing argument");
+	expect_err(HOST_MIN "vlan-allow 10\nvlan-allow 10\n", 10,
+	    "vlan-allow: VLAN ID 10 given twice");
+	expect_err(HOST_MIN "vlan-allow 1 2 3 4 5 6 7\n", 9,
+	    "vlan-allow: unexpected argument '7'");
+	expect_err(PROXY_HEAD "host h1 {\nmac 52:54:00:12:34:56\n"
+	    "vlan-allow 10\n}\n", 9, "'vlan-allow' is not valid inside a host");
+}
+
 int
 main(void)
 {
@@ -1054,6 +1097,7 @@ main(void)
 		cmocka_unit_test(test_example_proxy),
 		cmocka_unit_test(test_example_manpage),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_vlan_allow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

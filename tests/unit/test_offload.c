@@ -900,8 +900,9 @@ test_mtu_boundary(void **state)
 	assert_int_equal(offload_prepare(p.b, p.n, dlen, &vh, &outlen),
 	    OFFLOAD_OK);
 	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	/* 99-byte segments are below the GSO floor: cut them here. */
 	assert_int_equal(offload_prepare(p.b, p.n, dlen - 1, &vh, &outlen),
-	    OFFLOAD_OK);
+	    OFFLOAD_SEGMENT);
 	assert_vh(&vh, VIRTIO_NET_HDR_GSO_TCPV4, 99, 54, 34);
 	assert_int_equal(segment_and_check(p.b, outlen, dlen - 1, &vh, NULL),
 	    2);
@@ -909,7 +910,7 @@ test_mtu_boundary(void **state)
 	expect_error(&p, 40, -OFFLOAD_E_MTU);
 	expect_error(&p, 0, -OFFLOAD_E_MTU);
 	assert_int_equal(offload_prepare(p.b, p.n, 41, &vh, &outlen),
-	    OFFLOAD_OK);
+	    OFFLOAD_SEGMENT);
 	assert_int_equal(vh.gso_size, 1);
 	assert_int_equal(segment_and_check(p.b, outlen, 41, &vh, NULL), 100);
 }
@@ -1146,6 +1147,13 @@ build_random(struct pkt *p, uint32_t *seed)
 	return l3;
 }
 
+/* Segments of size payload bytes that fi's payload makes. */
+static size_t
+floor_segs(const struct frame_info *fi, size_t size)
+{
+	return (fi->l3_end - fi->payload_off + size - 1) / size;
+}
+
 static void
 check_random_tcp(struct pkt *p, size_t mtu)
 {
@@ -1163,8 +1171,13 @@ check_random_tcp(struct pkt *p, size_t mtu)
 		assert_true(ref_l4_ok(p->b, &fi, NULL, fi.l4_len));
 	} else if (mtu <= hdrs) {
 		assert_int_equal(rc, -OFFLOAD_E_MTU);
+	} else if (floor_segs(&fi, mtu - hdrs) > OFFLOAD_SEG_MAX) {
+		assert_int_equal(rc, -OFFLOAD_E_FLOOR);
+		assert_vh_zero(&vh);
 	} else {
-		assert_int_equal(rc, OFFLOAD_OK);
+		assert_int_equal(rc, mtu - hdrs < OFFLOAD_GSO_MIN_SIZE ||
+		    floor_segs(&fi, mtu - hdrs) > OFFLOAD_GSO_MAX_SEGS ?
+		    OFFLOAD_SEGMENT : OFFLOAD_OK);
 		assert_int_equal(vh.gso_size, mtu - hdrs);
 		assert_int_equal(vh.hdr_len, fi.payload_off);
 		assert_int_equal(vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN,
@@ -1214,16 +1227,28 @@ check_mutated(struct pkt *p, size_t mtu)
 	size_t			*lens;
 	uint8_t			*out;
 
-	if (offload_prepare(p->b, p->n, mtu, &vh, &outlen) != OFFLOAD_OK) {
+	int			 rc;
+
+	if ((rc = offload_prepare(p->b, p->n, mtu, &vh, &outlen)) < 0) {
 		assert_vh_zero(&vh);
 		assert_int_equal(outlen, 0);
 		return;
 	}
 	assert_true(outlen <= p->n);
-	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		assert_int_equal(rc, OFFLOAD_OK);
 		return;
+	}
 	fi = parse_ok(p->b, outlen);
 	seg_need(&fi, &vh, &need, &maxseg);
+	/* What the kernel may be given, and what userspace may make. */
+	if (rc == OFFLOAD_OK)
+		assert_true(vh.gso_size >= OFFLOAD_GSO_MIN_SIZE &&
+		    maxseg <= OFFLOAD_GSO_MAX_SEGS);
+	else
+		assert_true(rc == OFFLOAD_SEGMENT &&
+		    (vh.gso_size < OFFLOAD_GSO_MIN_SIZE ||
+		    maxseg > OFFLOAD_GSO_MAX_SEGS) && maxseg <= OFFLOAD_SEG_MAX);
 	out = malloc(need);
 	lens = calloc(maxseg, sizeof(*lens));
 	assert_true(out != NULL && lens != NULL);
@@ -1257,6 +1282,96 @@ test_random_mutations(void **state)
 			p->n = xorshift(&seed) % (p->n + 1);
 		check_mutated(p, 200 + xorshift(&seed) % 9000);
 	}
+	free(p);
+}
+
+/*
+ * IPv6 to ip6_b with n destination options headers of hl 8-byte units
+ * each (long extension headers), then TCP with paylen bytes.
+ */
+static void
+build_longext6(struct pkt *p, size_t n, size_t hl, size_t paylen)
+{
+	size_t	 l3, i;
+
+	eth(p, 0x86dd);
+	l3 = ipv6(p, 60, ip6_b);
+	for (i = 0; i < n; i++) {
+		p8(p, i + 1 < n ? 60 : 6);
+		p8(p, (uint8_t)(hl - 1));
+		pfill(p, 1, 6);		/* two PadN options, then Pad1s */
+		pfill(p, 0, (hl - 1) * 8);
+	}
+	tcp(p, 7, TH_ACK, 0);
+	ppattern(p, paylen);
+	ipv6_end(p, l3, p->n);
+	make_partial(p, 16);
+}
+
+/*
+ * The GSO floor (offload.h): segments under 536 bytes or more than 64
+ * of them are never for the kernel; cut here up to 128, else refused.
+ */
+static void
+test_gso_floor(void **state)
+{
+	struct pkt		*p = malloc(sizeof(*p));
+	struct virtio_net_hdr	 vh;
+	size_t			 outlen;
+
+	(void)state;
+	assert_non_null(p);
+	/* 2 x 512 bytes of options: 1500 - 40 - 1024 - 20 = 416 a segment. */
+	build_longext6(p, 2, 64, 65535 - 1024 - 20);
+	expect_error(p, 1500, -OFFLOAD_E_FLOOR);
+	build_longext6(p, 2, 64, 416 * 128);
+	assert_int_equal(offload_prepare(p->b, p->n, 1500, &vh, &outlen),
+	    OFFLOAD_SEGMENT);
+	assert_vh(&vh, VIRTIO_NET_HDR_GSO_TCPV6, 416, 14 + 40 + 1024 + 20,
+	    14 + 40 + 1024);
+	assert_int_equal(segment_and_check(p->b, outlen, 1500, &vh, NULL),
+	    128);
+	build_longext6(p, 2, 64, 416 * 128 + 1);
+	expect_error(p, 1500, -OFFLOAD_E_FLOOR);
+	/* A jumbo MTU does not excuse it: 9000 - 8000 - 60 = 940 is fine. */
+	build_longext6(p, 8, 125, 30000);
+	assert_int_equal(offload_prepare(p->b, p->n, 9000, &vh, &outlen),
+	    OFFLOAD_OK);
+	assert_int_equal(vh.gso_size, 940);
+	build_longext6(p, 8, 125, 30000);
+	assert_int_equal(offload_prepare(p->b, p->n, 8500, &vh, &outlen),
+	    OFFLOAD_SEGMENT);
+	assert_int_equal(vh.gso_size, 440);
+	assert_int_equal(segment_and_check(p->b, outlen, 8500, &vh, NULL),
+	    69);
+
+	/* IPv4, 40 bytes of headers: the edges of each bound. */
+	build_tcp4(p, 536 * 64, TH_ACK, 0);
+	make_partial(p, 16);
+	assert_int_equal(offload_prepare(p->b, p->n, 576, &vh, &outlen),
+	    OFFLOAD_OK);
+	assert_int_equal(vh.gso_size, 536);
+	build_tcp4(p, 536 * 64 + 1, TH_ACK, 0);
+	make_partial(p, 16);
+	assert_int_equal(offload_prepare(p->b, p->n, 576, &vh, &outlen),
+	    OFFLOAD_SEGMENT);
+	assert_int_equal(segment_and_check(p->b, outlen, 576, &vh, NULL), 65);
+	build_tcp4(p, 535 * 2, TH_ACK, 0);
+	make_partial(p, 16);
+	assert_int_equal(offload_prepare(p->b, p->n, 575, &vh, &outlen),
+	    OFFLOAD_SEGMENT);
+	assert_int_equal(segment_and_check(p->b, outlen, 575, &vh, NULL), 2);
+	/* A plain 64 KiB super-frame on a small MTU: cut here, not lost. */
+	build_tcp4(p, 65535 - 40, TH_ACK, 0);
+	make_partial(p, 16);
+	assert_int_equal(offload_prepare(p->b, p->n, 576, &vh, &outlen),
+	    OFFLOAD_SEGMENT);
+	assert_int_equal(segment_and_check(p->b, outlen, 576, &vh, NULL),
+	    123);
+	/* Tiny segments, many of them: refused before anything is written. */
+	build_tcp4(p, 100 * 128 + 1, TH_ACK, 0);
+	make_partial(p, 16);
+	expect_error(p, 140, -OFFLOAD_E_FLOOR);
 	free(p);
 }
 
@@ -1297,6 +1412,7 @@ main(void)
 		cmocka_unit_test(test_udp4_no_checksum),
 		cmocka_unit_test(test_udp_zero_becomes_ffff),
 		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_gso_floor),
 		cmocka_unit_test(test_fragment_untouched),
 		cmocka_unit_test(test_parse_error),
 		cmocka_unit_test(test_icmpv6_untouched),
