@@ -304,7 +304,7 @@ tot=$(log_value "$(printf '%s\n' "$recs" | tail -n 1)" total)
 diag "31 refused connections: $n records (rate 5/s), suppressed counts summing to $supp, last total=$tot"
 diag "$(printf '%s\n' "$recs" | tail -n 1)"
 ok "$([ "$n" -ge 2 ] && [ "$n" -le 10 ] && [ "$supp" -ge 20 ] && [ "$tot" = $((n + supp)) ] &&
-    printf '%s\n' "$recs" | grep -q 'reason="too many unauthenticated connections from this address"'; echo $?)" \
+    printf '%s\n' "$recs" | grep -q 'reason="too many unauthenticated connections from this source"'; echo $?)" \
     "rate limit: refused connections logged at most 5 a second, suppressed=N reported (next record or summary); records + suppressed = total ($n + $supp = ${tot:-?})" ||
 	{ diag "$(cat "$VN_TMP/flood.out")"; diag "$recs"; }
 
