@@ -276,8 +276,7 @@ supervise_log_one(struct worker *w)
 	size_t		 off, used;
 
 	used = (size_t)snprintf(line, sizeof(line), "event=stats worker=%s "
-	    "pid=%ld restarts=%u log_suppressed=%llu", w->name, (long)w->pid,
-	    w->restarts, (unsigned long long)log_suppressed[worker_slot(w)]);
+	    "pid=%ld restarts=%u", w->name, (long)w->pid, w->restarts);
 	for (off = 0; off < w->statslen && used < sizeof(line);
 	    off += sizeof(st)) {
 		memcpy(&st, w->stats + off, sizeof(st));
