@@ -200,7 +200,8 @@ OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log"
 classes() {
 	local f=$1 bad=0 n=0 ev fac
 	while read -r fac _ _ rest; do
-		ev=$(printf '%s\n' "$rest" | sed -n 's/^event=\([a-z_0-9]*\).*/\1/p')
+		# A worker's record starts with the monitor's worker= pid=.
+		ev=$(printf '%s\n' "$rest" | sed -n 's/^\(worker=[a-z]* pid=[0-9]* \)\{0,1\}event=\([a-z_0-9]*\).*/\2/p')
 		[ -n "$ev" ] || continue
 		n=$((n + 1))
 		case " $AUDIT_EV " in *" $ev "*)
