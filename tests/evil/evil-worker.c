@@ -8,11 +8,13 @@
  *   EVIL_LOG_FLOOD     says it is ready, then floods well-formed MSG_LOG
  *                      records as fast as the channel takes them, at
  *                      emergency severity and with a forged attribution;
- *                      the monitor must rate-limit, clamp and attribute
- *                      them and keep serving everything else
+ *                      from several threads, so the channel never runs
+ *                      dry; the monitor must rate-limit, clamp and
+ *                      attribute them and keep serving everything else
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -39,16 +41,17 @@ static const struct msg_table evil_ctl = MSG_TABLE(evil_rows,
  * one that starts with another worker's attribution, one that claims a
  * monitor record, both at severities no worker may use.
  */
-static void
-evil_log_flood(void)
+#define EVIL_FLOOD_THREADS	3
+
+static void *
+evil_log_writer(void *arg)
 {
 	struct pollfd	 pfd = { .fd = FD_MONITOR, .events = POLLOUT };
 	char		 text[128];
 	unsigned long	 n;
 	int		 prio;
 
-	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
-		return;
+	(void)arg;
 	for (n = 0;; n++) {
 		if (n % 2 == 0) {
 			prio = LOG_EMERG;
@@ -63,10 +66,24 @@ evil_log_flood(void)
 		    LOGC_OPS, text) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != ENOBUFS)
-				return;
+				return NULL;
 			(void)poll(&pfd, 1, 100);
 		}
 	}
+}
+
+static void
+evil_log_flood(void)
+{
+	pthread_t	 t;
+	int		 i;
+
+	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
+		return;
+	for (i = 1; i < EVIL_FLOOD_THREADS; i++)
+		if (pthread_create(&t, NULL, evil_log_writer, NULL) != 0)
+			break;
+	(void)evil_log_writer(NULL);
 }
 #endif
 

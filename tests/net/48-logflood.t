@@ -1,10 +1,10 @@
 #!/bin/bash
 # A worker can neither stall the monitor nor forge a log record. A
 # hostile vnet-crypt (tests/evil/evil-worker.c, log-flood) says it is
-# ready, then floods well-formed MSG_LOG records as fast as its channel
-# takes them: at emergency and alert severity, some starting with
-# another worker's attribution ("worker=inject pid=1 event=..."), some
-# claiming a link. vnetd runs daemonized and logs through a private
+# ready, then floods well-formed MSG_LOG records from three threads, as
+# fast as its channel takes them (so it never runs dry): at emergency
+# and alert severity, some starting with another worker's attribution
+# ("worker=inject pid=1 event=..."), some claiming a link. vnetd runs daemonized and logs through a private
 # rsyslogd, so each record's facility and severity are seen. During the
 # flood:
 #   - vnetctl status answers within 1 s, every time;
