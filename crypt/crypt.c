@@ -47,6 +47,12 @@ crypt_on_pem(struct msg *m, void *arg)
 		fatal("setup");
 	memcpy(c->pem[i], m->payload, m->len);
 	c->pem_len[i] = m->len;
+	/*
+	 * The message arrived in the worker's receive buffer, which the
+	 * next, shorter messages would only partly overwrite: wipe it here,
+	 * so the one copy left is c->pem[i], which tls_ctx() wipes.
+	 */
+	explicit_bzero((void *)(uintptr_t)m->payload, m->len);
 }
 
 static void

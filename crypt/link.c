@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "crypt/crypt.h"
+#include "lib/srckey.h"
 #include "privsep/log.h"
 #include "privsep/worker.h"
 
@@ -678,21 +679,6 @@ link_peername(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", a, port);
 }
 
-static int
-link_same_addr(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return 0;
-}
-
 /*
  * Over a limit, refuse before any TLS is spent on it: close at once,
  * count, and audit with rate limiting (a scanner must not flood the log).
@@ -701,24 +687,28 @@ static int
 link_admit(struct crypt *cr, const struct sockaddr_storage *ss,
     const char *peer)
 {
+	struct src_key	 src, other;
 	size_t		 i, pending = 0, same = 0;
 	uint64_t	 supp, *ctr;
 	const char	*why;
 
+	/* A source is an IPv4 address or an IPv6 /64 (lib/srckey.h). */
+	src_key(ss, &src);
 	for (i = 0; i < cr->nlinks; i++) {
 		const struct link *l = cr->links[i];
 
 		if (l->state == L_UP || l->state == L_DEAD)
 			continue;
 		pending++;
-		same += link_same_addr(&l->addr, ss);
+		src_key(&l->addr, &other);
+		same += src_key_equal(&src, &other);
 	}
 	if (pending >= cr->conf.max_pending) {
 		ctr = &cr->c.refused_pending;
 		why = "too many connections not yet authenticated";
 	} else if (same >= cr->conf.max_pending_per_source) {
 		ctr = &cr->c.refused_source;
-		why = "too many unauthenticated connections from this address";
+		why = "too many unauthenticated connections from this source";
 	} else if (cr->nlinks >= CRYPT_MAXLINKS) {
 		ctr = &cr->c.refused_links;
 		why = "no room for another link";

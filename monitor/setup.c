@@ -22,48 +22,116 @@
 #include "privsep/log.h"
 #include "privsep/privsep.h"
 
+/*
+ * Read the whole regular file open on fd, at most max bytes. NULL with
+ * errno on failure; a secret's partial copy is wiped before it is freed.
+ */
+static char *
+read_fd(int fd, const struct stat *st, size_t max, size_t *lenp, int secret)
+{
+	char	*buf;
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((size_t)st->st_size > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((buf = malloc((size_t)st->st_size + 1)) == NULL)
+		return NULL;
+	while (off < (size_t)st->st_size) {
+		n = read(fd, buf + off, (size_t)st->st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && secret) {
+			explicit_bzero(buf, off);
+			free(buf);
+			return NULL;
+		}
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*lenp = off;
+	return buf;
+}
+
 /* Read a whole file of at most max bytes. NULL with errno on failure. */
 char *
 setup_read(const char *path, size_t max, size_t *lenp)
 {
 	struct stat	 st;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
+	char		*buf = NULL;
+	int		 fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	if (fstat(fd, &st) == 0)
+		buf = read_fd(fd, &st, max, lenp, 0);
+	saved = errno;
 	close(fd);
-	buf[off] = '\0';
-	*lenp = off;
+	errno = saved;
 	return buf;
+}
+
+/*
+ * The private key file must be root's alone: anyone else who can read
+ * it can pose as this vnetd, and anyone who can write it can make it
+ * one of theirs. Checked on the descriptor that is then read.
+ */
+static int
+key_owner_ok(const char *path, const struct stat *st, char *why,
+    size_t wlen)
+{
+	if (st->st_uid != 0) {
+		snprintf(why, wlen, "vnetd: key %s: owned by uid %lu, not by "
+		    "root (chown root %s)", path, (unsigned long)st->st_uid,
+		    path);
+		return -1;
+	}
+	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(why, wlen, "vnetd: key %s: mode %04o gives group or "
+		    "others access, must be 0600 or 0400 (chmod 0600 %s)",
+		    path, (unsigned)(st->st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_key(struct monitor *m, char *why, size_t wlen)
+{
+	const char	*path = m->conf.key;
+	struct stat	 st;
+	int		 fd, rv = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(why, wlen, "vnetd: key %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (key_owner_ok(path, &st, why, wlen) == -1)
+		goto out;
+	if ((m->pem_key = read_fd(fd, &st, MSG_MAX_PAYLOAD, &m->pem_key_len,
+	    1)) == NULL) {
+		snprintf(why, wlen, "vnetd: key %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (m->pem_key_len == 0) {
+		snprintf(why, wlen, "vnetd: key %s: empty file", path);
+		goto out;
+	}
+	rv = 0;
+out:
+	close(fd);
+	return rv;
 }
 
 static int
@@ -206,8 +274,7 @@ setup_load(struct monitor *m, const char *file, int check_only, char *why,
 	}
 	if (load_pem("certificate", m->conf.certificate, &m->pem_cert,
 	    &m->pem_cert_len, why, wlen) == -1 ||
-	    load_pem("key", m->conf.key, &m->pem_key, &m->pem_key_len, why,
-	    wlen) == -1 ||
+	    load_key(m, why, wlen) == -1 ||
 	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len, why,
 	    wlen) == -1 ||
 	    check_certificate(m, why, wlen) == -1)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/ratelim.h"
 #include "monitor/clock.h"
 #include "monitor/monitor.h"
 #include "privsep/log.h"
@@ -21,8 +22,26 @@
 
 #define BACKOFF_MIN_MS	100
 #define STABLE_SECS	10	/* a worker up this long resets its backoff */
+/*
+ * Messages taken from one worker per round of the poll loop: a worker
+ * that writes faster than the monitor reads cannot keep it from the
+ * other workers, the signals and the control socket.
+ */
+#define WORKER_MSGS_PER_ROUND	64
+/*
+ * Log records written per worker and second. The workers limit what a
+ * peer can cause themselves (doc/AUDIT.md); this bounds a compromised
+ * worker. It is above what a real one writes even when every link of a
+ * proxy comes up in the same second after a crypt restart.
+ */
+#define WORKER_LOG_PER_SEC	200
+/* The most urgent severity a worker's record gets (its fatal()s). */
+#define WORKER_LOG_CEILING	LOG_ERR
 
 static uint8_t	 rxbuf[MSG_MAX];
+/* Per worker slot, across restarts: its log limiter and what it held. */
+static struct ratelim	 log_rl[W_COUNT];
+static uint64_t		 log_suppressed[W_COUNT];
 /* What the monitor takes from each worker (below, with the handlers). */
 static const struct msg_table from_worker, from_crypt;
 /* restart-max-delay: how far a crash loop's restart delay may grow. */
@@ -61,7 +80,36 @@ supervise_init(struct monitor *m)
 		w->ctl = -1;
 		w->pid = -1;
 		w->backoff_ms = BACKOFF_MIN_MS;
+		ratelim_init(&log_rl[i], WORKER_LOG_PER_SEC, 1000);
+		log_suppressed[i] = 0;
 	}
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t
+worker_slot(const struct worker *w)
+{
+	return (size_t)(w - w->mon->w);
+}
+
+/* What the limiter held back of one worker's records, as one record. */
+static void
+supervise_log_held(struct worker *w, pid_t pid, uint64_t n)
+{
+	if (n == 0)
+		return;
+	audit("event=suppressed what=worker_log worker=%s pid=%ld "
+	    "suppressed=%llu total=%llu", w->name, (long)pid,
+	    (unsigned long long)n,
+	    (unsigned long long)log_suppressed[worker_slot(w)]);
 }
 
 /* Everything a worker needs before it may drop and run. */
@@ -154,26 +202,68 @@ supervise_ready(struct worker *w)
 	    capbnd);
 }
 
-/* A worker's log record: keep it one printable line, attribute it. */
+/*
+ * A worker's log record: one printable line, its attribution first (the
+ * monitor's, so nothing the worker writes can come before it), its
+ * severity at most WORKER_LOG_CEILING, and at most WORKER_LOG_PER_SEC
+ * of them a second; what that holds back is counted and summarized.
+ */
 static void
 supervise_log(struct worker *w, const struct msg *msg)
 {
 	struct msg_log	 ml;
 	char		 text[LOG_LINE_MAX + 1], line[LOG_LINE_MAX + 128];
-	size_t		 n = msg->len - sizeof(ml);
+	size_t		 n = msg->len - sizeof(ml), slot = worker_slot(w);
+	uint64_t	 held;
 
+	if (!ratelim_allow(&log_rl[slot], mono_ms(), &held)) {
+		log_suppressed[slot]++;
+		return;
+	}
+	supervise_log_held(w, w->pid, held);
 	memcpy(&ml, msg->payload, sizeof(ml));
 	if (n >= sizeof(text))		/* the channel table bounds it */
 		n = sizeof(text) - 1;
 	memcpy(text, msg->payload + sizeof(ml), n);	/* holds no NUL */
 	text[n] = '\0';
 	if (n >= 6 && memcmp(text, "event=", 6) == 0)
-		snprintf(line, sizeof(line), "%s worker=%s pid=%ld",
-		    logsafe_line(text), w->name, (long)w->pid);
+		snprintf(line, sizeof(line), "worker=%s pid=%ld %s", w->name,
+		    (long)w->pid, logsafe_line(text));
 	else
-		snprintf(line, sizeof(line), "event=log worker=%s pid=%ld "
+		snprintf(line, sizeof(line), "worker=%s pid=%ld event=log "
 		    "msg=\"%s\"", w->name, (long)w->pid, logsafe(text));
-	log_emit(ml.prio, ml.cls == LOGC_AUDIT ? LOGC_AUDIT : LOGC_OPS, line);
+	log_emit(ml.prio < WORKER_LOG_CEILING ? WORKER_LOG_CEILING : ml.prio,
+	    ml.cls == LOGC_AUDIT ? LOGC_AUDIT : LOGC_OPS, line);
+}
+
+/*
+ * A window ended with records held back and none since reported them
+ * (or the worker is gone: pid is the one they came from).
+ */
+static void
+supervise_log_flush(struct worker *w, pid_t pid, int gone, int *timeout_ms)
+{
+	struct ratelim	*rl = &log_rl[worker_slot(w)];
+	uint64_t	 now = mono_ms(), held;
+	long		 left;
+
+	if (rl->suppressed == 0)
+		return;
+	if (gone) {
+		held = rl->suppressed;
+		rl->suppressed = 0;
+		supervise_log_held(w, pid, held);
+		return;
+	}
+	if (ratelim_flush(rl, now, &held)) {
+		supervise_log_held(w, pid, held);
+		return;
+	}
+	left = (long)(rl->window_ms + rl->period_ms - now);
+	if (left < 1)
+		left = 1;
+	if (*timeout_ms == -1 || left < *timeout_ms)
+		*timeout_ms = (int)left;
 }
 
 static void
@@ -320,8 +410,9 @@ supervise_ctl(struct worker *w)
 	struct msg	 msg;
 	enum msg_status	 st;
 	enum msg_err	 why;
+	int		 budget;
 
-	for (;;) {
+	for (budget = WORKER_MSGS_PER_ROUND; budget > 0; budget--) {
 		st = msg_recv(w->ctl, &w->chan, rxbuf, &msg, &why);
 		if (st == MSG_ST_NONE)
 			return;
@@ -340,6 +431,7 @@ supervise_ctl(struct worker *w)
 		w->ctl = -1;
 		return;
 	}
+	/* More is waiting: poll reports it again in the next round. */
 }
 
 static struct worker *
@@ -387,6 +479,7 @@ supervise_reap(struct monitor *m)
 			close(w->ctl);
 			w->ctl = -1;
 		}
+		supervise_log_flush(w, pid, 1, NULL);
 		w->pid = -1;
 		w->ready = 0;
 		supervise_schedule(w);
@@ -406,8 +499,10 @@ supervise_due(struct monitor *m, int *timeout_ms)
 	for (i = 0; i < W_COUNT; i++) {
 		struct worker *w = &m->w[i];
 
-		if (w->pid != -1)
+		if (w->pid != -1) {
+			supervise_log_flush(w, w->pid, 0, timeout_ms);
 			continue;
+		}
 		left = ts_ms_diff(&now, &w->restart_at);
 		if (left <= 0) {
 			w->restarts++;
@@ -466,8 +561,10 @@ supervise_stop(struct monitor *m)
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 			struct worker *w = supervise_find(m, pid);
 
-			if (w != NULL)
+			if (w != NULL) {
+				supervise_log_flush(w, pid, 1, NULL);
 				w->pid = -1;
+			}
 		}
 		for (left = 0, i = 0; i < W_COUNT; i++)
 			left += m->w[i].pid != -1;
@@ -479,6 +576,7 @@ supervise_stop(struct monitor *m)
 		if (m->w[i].pid != -1) {
 			kill(m->w[i].pid, SIGKILL);
 			(void)waitpid(m->w[i].pid, NULL, 0);
+			supervise_log_flush(&m->w[i], m->w[i].pid, 1, NULL);
 			m->w[i].pid = -1;
 		}
 }

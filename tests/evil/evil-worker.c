@@ -14,13 +14,22 @@
  *                      and left running
  *   EVIL_SIGN_BAD      sends a MSG_SIGN_REQ naming no algorithm: broken
  *                      channel rules, to be killed like the others
+ *   EVIL_LOG_FLOOD     says it is ready, then floods well-formed MSG_LOG
+ *                      records as fast as the channel takes them, at
+ *                      emergency severity and with a forged attribution;
+ *                      from several threads, so the channel never runs
+ *                      dry; the monitor must rate-limit, clamp and
+ *                      attribute them and keep serving everything else
  */
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "privsep/log.h"
-
 #include "privsep/msg.h"
 #include "privsep/worker.h"
 
@@ -93,6 +102,56 @@ evil_sign_any(void)
 		evil_sign("burst", ++id, b, n);
 	log_info("event=evil_done");
 }
+#elif defined(EVIL_LOG_FLOOD)
+/*
+ * Records the monitor must attribute to this worker whatever they say:
+ * one that starts with another worker's attribution, one that claims a
+ * monitor record, both at severities no worker may use.
+ */
+#define EVIL_FLOOD_THREADS	3
+
+static void *
+evil_log_writer(void *arg)
+{
+	struct pollfd	 pfd = { .fd = FD_MONITOR, .events = POLLOUT };
+	char		 text[128];
+	unsigned long	 n;
+	int		 prio;
+
+	(void)arg;
+	for (n = 0;; n++) {
+		if (n % 2 == 0) {
+			prio = LOG_EMERG;
+			snprintf(text, sizeof(text), "event=link_up host=forged "
+			    "worker=inject pid=1 n=%lu", n);
+		} else {
+			prio = LOG_ALERT;
+			snprintf(text, sizeof(text), "worker=inject pid=1 "
+			    "event=worker_ready forged=%lu", n);
+		}
+		if (msg_send_log(FD_MONITOR, prio, n % 4 < 2 ? LOGC_AUDIT :
+		    LOGC_OPS, text) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ENOBUFS)
+				return NULL;
+			(void)poll(&pfd, 1, 100);
+		}
+	}
+}
+
+static void
+evil_log_flood(void)
+{
+	pthread_t	 t;
+	int		 i;
+
+	if (msg_send(FD_MONITOR, MSG_READY, NULL, 0) == -1)
+		return;
+	for (i = 1; i < EVIL_FLOOD_THREADS; i++)
+		if (pthread_create(&t, NULL, evil_log_writer, NULL) != 0)
+			break;
+	(void)evil_log_writer(NULL);
+}
 #endif
 
 int
@@ -103,7 +162,10 @@ main(int argc, char *argv[])
 
 	worker_init(argc, argv, "evil");
 	worker_setup(&evil_ctl, &conf, NULL);
-#if defined(EVIL_WRONG_TYPE)
+#if defined(EVIL_LOG_FLOOD)
+	(void)junk;
+	evil_log_flood();
+#elif defined(EVIL_WRONG_TYPE)
 	(void)msg_send(FD_MONITOR, MSG_FRAMES, junk, sizeof(junk));
 #elif defined(EVIL_WRONG_LENGTH)
 	(void)msg_send(FD_MONITOR, MSG_READY, junk, 4);
@@ -119,7 +181,7 @@ main(int argc, char *argv[])
 		(void)msg_send(FD_MONITOR, MSG_SIGN_REQ, junk, sizeof(junk));
 	}
 #else
-#error "define EVIL_WRONG_TYPE, EVIL_WRONG_LENGTH, EVIL_SIGN_ANY or EVIL_SIGN_BAD"
+#error "define EVIL_WRONG_TYPE, EVIL_WRONG_LENGTH, EVIL_SIGN_ANY, EVIL_SIGN_BAD or EVIL_LOG_FLOOD"
 #endif
 	/* Wait to be killed; a monitor that ignores us fails the test. */
 	for (;;)

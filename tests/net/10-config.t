@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 vn_prereq
 vn_init
-plan 12
+plan 17
 
 D=$VN_TMP
 VNETD="$VNET_BUILD/vnetd"
@@ -92,5 +92,52 @@ ok $? "the error names the missing file" || show
 # -n only checks: it must return by itself (run_n gives it 10 s).
 run_n "$D/host.conf"
 ok "$([ "$RC" -ne 124 ]; echo $?)" "vnetd -n returns promptly (no daemon started)" || show
+
+# The private key must be root's alone (owner root, no group or other
+# access): otherwise vnetd -n says why, and vnetd refuses to start with
+# the same message and an event=start_refused audit record.
+KEYCONF="$D/badkey.conf"
+# key_case NAME CHMOD CHOWN: host.conf with a copy of its key set so.
+key_case() {
+	cp -p "$D/host.key" "$D/$1.key" && chmod "$2" "$D/$1.key" &&
+	    chown "$3" "$D/$1.key" || return 1
+	sed "s|^key .*|key $D/$1.key|" "$D/host.conf" >"$KEYCONF"
+}
+key_case k0640 0640 root
+run_n "$KEYCONF"
+diag "vnetd -n, key mode 0640: exit $RC, stderr: $ERR"
+ok "$([ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] &&
+    [ "$ERR" = "vnetd: key $D/k0640.key: mode 0640 gives group or others access, must be 0600 or 0400 (chmod 0600 $D/k0640.key)" ] &&
+    ! printf '%s\n' "$OUT" | grep -q "configuration OK"; echo $?)" \
+    "vnetd -n refuses a key of mode 0640: 'vnetd: key FILE: mode 0640 gives group or others access, must be 0600 or 0400 ...'" || show
+
+key_case k0604 0604 root
+run_n "$KEYCONF"
+ok "$([ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] && printf '%s\n' "$ERR" | grep -qF "key $D/k0604.key: mode 0604 gives group or others access"; echo $?)" \
+    "vnetd -n refuses a key readable by others (mode 0604)" || show
+
+VUID=$(id -u vnetd)
+key_case kuser 0600 vnetd
+run_n "$KEYCONF"
+diag "vnetd -n, key owned by vnetd ($VUID): exit $RC, stderr: $ERR"
+ok "$([ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] &&
+    [ "$ERR" = "vnetd: key $D/kuser.key: owned by uid $VUID, not by root (chown root $D/kuser.key)" ]; echo $?)" \
+    "vnetd -n refuses a key of mode 0600 owned by another user: 'vnetd: key FILE: owned by uid $VUID, not by root ...'" || show
+
+# A start (not -n): refused before anything runs, with the audit record
+# (-d: on stderr). Needs no namespace: it stops at the key.
+key_case k0640 0640 root
+timeout 10 "$VNETD" -d -f "$KEYCONF" -x "$VNET_BUILD" >"$D/start.out" 2>"$D/start.err" </dev/null
+RC=$?; OUT=$(cat "$D/start.out"); ERR=$(cat "$D/start.err")
+diag "vnetd -d, key mode 0640: exit $RC, stderr: $ERR"
+ok "$([ "$RC" = 1 ] && printf '%s\n' "$ERR" | grep -qxF "vnetd: key $D/k0640.key: mode 0640 gives group or others access, must be 0600 or 0400 (chmod 0600 $D/k0640.key)" &&
+    printf '%s\n' "$ERR" | grep -F 'event=start_refused ' | grep -qF "reason=\"key $D/k0640.key: mode 0640 gives group or others access"; echo $?)" \
+    "vnetd refuses to start with that key: exit 1, the message on stderr, event=start_refused reason=\"key FILE: mode 0640 ...\"" || show
+
+# The same key, made root's alone, is accepted.
+chmod 0600 "$D/k0640.key"
+run_n "$KEYCONF"
+ok "$([ "$RC" = 0 ] && printf '%s\n' "$OUT" | grep -q "configuration OK"; echo $?)" \
+    "after chmod 0600 the same key is accepted (configuration OK)" || show
 
 tap_done

@@ -69,8 +69,8 @@ ok $? "link up: proxy logs 'authpriv notice ... event=link_up host=vmhost1 tls=T
 	{ diag "$(cat "$VN_TMP/start.out")"; diag_file "$HLOG" 10 host.syslog; fail_rest "no link"; }
 diag "$(sys_lines "$PLOG" 0 authpriv event=link_up | tail -n 1)"
 
-# ---- 6: each worker's start and drop, attributed by the monitor
-# (worker=, pid= appended) with the pids the kernel shows.
+# ---- 6: each worker's start and drop, recorded by the monitor
+# (worker=, pid= after its event=) with the pids the kernel shows.
 workers_logged() {
 	local k p bad=0
 	for k in capture crypt inject; do
@@ -96,8 +96,8 @@ line=$(sys_lines "$PLOG" "$mark" authpriv event=tls_handshake_failed | grep "pee
 reason=$(log_value "$line" reason)
 ok "$([ -n "$line" ] && printf '%s\n' "$reason" | grep -Eqi 'certificate|unknown ca' &&
     [ -n "$(log_value "$line" total)" ] && [ -n "$(log_value "$line" suppressed)" ] &&
-    [ "$(log_value "$line" worker)" = crypt ]; echo $?)" \
-    "rogue-CA host: 'authpriv notice ... event=tls_handshake_failed peer=$HOST2_WAN:PORT reason=<certificate> total= suppressed= worker=crypt'" ||
+    [ "$(log_value "$line" worker)" = crypt ] && [ "$(echo "$line" | awk '{ print $4 }')" = worker=crypt ]; echo $?)" \
+    "rogue-CA host: 'authpriv notice vnetd[PID]: worker=crypt pid= event=tls_handshake_failed peer=$HOST2_WAN:PORT reason=<certificate> total= suppressed='" ||
 	{ diag_file "$PLOG" 10 proxy.syslog; diag_file "${VNETD_LOG[rogue]}" 10 rogue.log; }
 diag "$line"
 vnetd_stop rogue 10 >/dev/null 2>&1
@@ -133,8 +133,8 @@ in_ns "$NS_VM" timeout 10 busybox arping -b -I eth1 -s "$BAD_IP" -c 3 -w 4 "$CLI
 sys_wait 5 "$PLOG" "$mark" authpriv event=drop reason=mac_unauthorized "src=$BAD_MAC" host=vmhost1
 line=$(sys_lines "$PLOG" "$mark" authpriv event=drop reason=mac_unauthorized "src=$BAD_MAC" | head -n 1)
 ok "$([ -n "$line" ] && [ -n "$(log_value "$line" total)" ] && [ -n "$(log_value "$line" suppressed)" ] &&
-    [ "$(log_value "$line" pid)" = "$(vnetd_worker proxy crypt)" ]; echo $?)" \
-    "unauthorized source MAC: 'authpriv notice ... event=drop reason=mac_unauthorized src=$BAD_MAC host=vmhost1 peer= total= suppressed= worker=crypt pid=<crypt>'" ||
+    [ "$(echo "$line" | awk '{ print $4, $5 }')" = "worker=crypt pid=$(vnetd_worker proxy crypt)" ]; echo $?)" \
+    "unauthorized source MAC: 'authpriv notice vnetd[PID]: worker=crypt pid=<crypt> event=drop reason=mac_unauthorized src=$BAD_MAC host=vmhost1 peer= total= suppressed='" ||
 	diag_file "$PLOG" 10 proxy.syslog
 diag "$line"
 
@@ -218,7 +218,8 @@ OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log"
 classes() {
 	local f=$1 bad=0 n=0 ev fac
 	while read -r fac _ _ rest; do
-		ev=$(printf '%s\n' "$rest" | sed -n 's/^event=\([a-z_0-9]*\).*/\1/p')
+		# A worker's record starts with the monitor's worker= pid=.
+		ev=$(printf '%s\n' "$rest" | sed -n 's/^\(worker=[a-z]* pid=[0-9]* \)\{0,1\}event=\([a-z_0-9]*\).*/\2/p')
 		[ -n "$ev" ] || continue
 		n=$((n + 1))
 		case " $AUDIT_EV " in *" $ev "*)
@@ -322,7 +323,7 @@ tot=$(log_value "$(printf '%s\n' "$recs" | tail -n 1)" total)
 diag "31 refused connections: $n records (rate 5/s), suppressed counts summing to $supp, last total=$tot"
 diag "$(printf '%s\n' "$recs" | tail -n 1)"
 ok "$([ "$n" -ge 2 ] && [ "$n" -le 10 ] && [ "$supp" -ge 20 ] && [ "$tot" = $((n + supp)) ] &&
-    printf '%s\n' "$recs" | grep -q 'reason="too many unauthenticated connections from this address"'; echo $?)" \
+    printf '%s\n' "$recs" | grep -q 'reason="too many unauthenticated connections from this source"'; echo $?)" \
     "rate limit: refused connections logged at most 5 a second, suppressed=N reported (next record or summary); records + suppressed = total ($n + $supp = ${tot:-?})" ||
 	{ diag "$(cat "$VN_TMP/flood.out")"; diag "$recs"; }
 

@@ -21,11 +21,19 @@
 # rate limiting (far fewer lines than attempts, suppressed= counts); the
 # legitimate link never went down; the proxy's processes hold no more
 # descriptors or memory than before (small margins).
+#
+# Then a regression case (commit dc449d5): an authenticated host whose
+# links end in a bad record and a TCP reset at once, 10 times
+# (wirepeer.py --bad-then-reset). The proxy's close record then meets the
+# reset; it used to close such a link twice, counting links_up down twice
+# (it wrapped, and every host was refused as over max-links). links_up
+# must be unchanged, each link audited down once, and the legitimate
+# host must still get a new link after its crypt is killed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resil.sh"
 rs_prereq python
 vn_init
-plan 12
+plan 14
 
 PAR=8					# attempts at a time: 7 hostile.py lanes + 1 shell lane
 SLOW_IP=10.201.1.3			# the slowloris source (host2's second address)
@@ -277,6 +285,36 @@ diag "$out"
 crashes=$(log_lines "$PLOG" 0 event=worker_exit; log_lines "${VNETD_LOG[host]}" 0 event=worker_exit)
 ok "$([ -z "$crashes" ] && alive "${VNETD_PID[proxy]}" && alive "${VNETD_PID[host]}"; echo $?)" \
     "no worker exited; both daemons running" || diag "$crashes"
+
+# 13: 10 links that end in a bad record and a reset at once.
+lu0=$(rs_links_up proxy)
+MARK=$(log_mark "$PLOG")
+out=$(timeout 60 ip netns exec "$NS_HOST2" "$RS_PY" "$RS_TOOLS/wirepeer.py" \
+    --connect "$PROXY_WAN" --port "$VNET_PORT" --ca "$VN_TMP/ca.crt" \
+    --cert "$VN_TMP/atk0.crt" --key "$VN_TMP/atk0.key" --mac 52:54:00:a7:00:00 \
+    --bad-then-reset 10 2>&1)
+rc=$?
+wait_for 3 eval '[ "$(log_lines "$PLOG" "$MARK" event=link_down host=atk0 | grep -c .)" -ge 10 ]'
+sleep 0.5
+lu1=$(rs_links_up proxy)
+n_up=$(log_lines "$PLOG" "$MARK" event=link_up host=atk0 | grep -c .)
+n_down=$(log_lines "$PLOG" "$MARK" event=link_down host=atk0 | grep -c .)
+ok "$([ "$rc" = 0 ] && [ -n "$lu0" ] && [ "$lu1" = "$lu0" ] && [ "$n_up" = 10 ] && [ "$n_down" = 10 ]; echo $?)" \
+    "10 authenticated links that end in a bad record and a TCP reset at once: links_up $lu0 -> $lu1 (unchanged), $n_up link_up and $n_down link_down records for host atk0 (10 each)" ||
+	diag "$out" "$(log_lines "$PLOG" "$MARK" event=link_down host=atk0 | head -n 4)"
+diag "$out"
+
+# 14: the legitimate host still gets a link: its crypt is killed, it
+# redials and is let in.
+old=$(vnetd_worker host crypt)
+MARK=$(log_mark "$PLOG")
+kill -KILL "$old" 2>/dev/null
+vnetd_wait proxy 20 "$MARK" event=link_up host=vmhost1
+lu2=$(rs_links_up proxy)
+rej=$(log_lines "$PLOG" "$MARK" event=peer_rejected | head -n 2)
+ok "$(log_has "$PLOG" "$MARK" event=link_up host=vmhost1 && [ "$lu2" = 1 ] && [ -z "$rej" ]; echo $?)" \
+    "then the legitimate host (its crypt $old killed) redials and gets its link back: event=link_up host=vmhost1, links_up=$lu2, no peer_rejected" ||
+	diag "$rej"
 
 rs_save_logs
 tap_done

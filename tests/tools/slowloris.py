@@ -4,7 +4,8 @@
     slowloris.py --connect IP --port P [--bind SRC] [--conns N]
                  [--hold SECONDS] [--refused-ms MS]
 
-Opens N connections at once (from SRC when given), sends nothing, and
+Opens N connections at once (from SRC when given; IPv4 or IPv6, as IP
+says), sends nothing, and
 watches each until the server closes it or --hold seconds pass (then we
 close it). Each connection is classified by what the server did:
 
@@ -43,7 +44,8 @@ def main():
     res = {"refused": 0, "closed": 0, "held": 0, "failed": 0}
     close_ms = []
     for _ in range(a.conns):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        fam = socket.AF_INET6 if ":" in a.connect else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
         s.settimeout(5)
         try:
             if a.bind:

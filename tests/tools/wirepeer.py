@@ -15,7 +15,14 @@ Unlike vnetd it sends whatever it is told to, in this order:
     --bad-type                       a record of type 9
     --oversize                       a FRAME header claiming 16 MiB
     --idle SECONDS                   stay connected, sending keepalives
-then waits --linger seconds for the proxy to close the link. Everything
+then waits --linger seconds for the proxy to close the link.
+
+--bad-then-reset N does something else, N times over: connect, HELLO,
+wait for the proxy's HELLO (the link is up), then send a record of type
+9 and reset the TCP connection at once (SO_LINGER 0), so the proxy's
+close record meets a reset. Summary "wirepeer: resets=N done=K ...";
+exit status 0 when all N went so, 1 when one was refused early, 2 on a
+connect or TLS error. Everything
 the proxy sends is read (so it never blocks on us) and otherwise ignored.
 
 One summary line goes to stdout ("wirepeer: key=value ...").
@@ -205,6 +212,42 @@ class Peer:
         return self.proxy_hello
 
 
+def bad_then_reset(a):
+    """Authenticated links that end in a bad record and a reset."""
+    done = 0
+    t0 = time.time()
+    for i in range(a.bad_then_reset):
+        peer = Peer(a)
+        try:
+            peer.connect()
+        except (OSError, ssl.SSLError) as e:
+            print("wirepeer: resets=%d done=%d result=error stage=connect "
+                  "reason=%r" % (a.bad_then_reset, done, str(e)))
+            return 2
+        try:
+            peer.send(hello(a.mac))
+            if not peer.wait_proxy_hello(a.timeout):
+                raise PeerClosed("no HELLO from the proxy in %gs" %
+                                 a.timeout)
+            peer.pump(0.3)
+        except PeerClosed as e:
+            print("wirepeer: resets=%d done=%d result=closed_by_peer "
+                  "reason=%r" % (a.bad_then_reset, done, str(e)))
+            return 1
+        peer.s.setblocking(True)
+        peer.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          struct.pack("ii", 1, 0))
+        try:
+            peer.s.sendall(record(9, b"\x00" * 4))
+        finally:
+            peer.s.close()
+        done += 1
+        time.sleep(0.3)
+    print("wirepeer: resets=%d done=%d elapsed=%.3fs result=done" %
+          (a.bad_then_reset, done, time.time() - t0))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--connect", required=True, help="proxy address")
@@ -237,7 +280,12 @@ def main():
                    "close the link (default 1)")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="connect and handshake timeout")
+    p.add_argument("--bad-then-reset", type=int, default=0, metavar="N",
+                   help="N times: link up, a record of type 9, then a "
+                   "TCP reset at once (nothing else is sent)")
     a = p.parse_args()
+    if a.bad_then_reset > 0:
+        return bad_then_reset(a)
 
     peer = Peer(a)
     out = ["wirepeer:"]
