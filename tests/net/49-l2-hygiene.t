@@ -30,8 +30,8 @@ ok $? "certificates and configurations (vlan-allow 10 on both sides)" ||
 start_pair_tap
 
 # send NS DEV SRC KIND...: N rounds of one raw frame per KIND, out of
-# DEV in NS. KIND: vlan:TPID:VID (broadcast, tag, then MARK) or
-# rsv:LAST (to 01:80:c2:00:00:LAST).
+# DEV in NS. KIND: vlan:TPID:VID (broadcast, tag, then MARK),
+# rsv:LAST (to 01:80:c2:00:00:LAST) or plain (an untagged MARK broadcast).
 send() {
 	local ns=$1 dev=$2 src=$3; shift 3
 	ip netns exec "$ns" python3 - "$dev" "$src" "$N" "$@" <<'EOF'
@@ -46,6 +46,8 @@ for k in kinds:
     if f[0] == 'vlan':
         hdr = mac('ff:ff:ff:ff:ff:ff') + mac(src) + struct.pack(
             '!HHH', int(f[1], 16), int(f[2]), 0x88b5)
+    elif f[0] == 'plain':
+        hdr = mac('ff:ff:ff:ff:ff:ff') + mac(src) + struct.pack('!H', 0x88b5)
     else:
         etype = {'00': 0x0026, '01': 0x8808, '02': 0x8809, '03': 0x888e}[f[1]]
         hdr = mac('01:80:c2:00:00:' + f[1]) + mac(src) + struct.pack('!H', etype)
@@ -94,8 +96,23 @@ settle() {
 	sleep 0.5
 }
 
+# live NAME NS DEV SRC: untagged MARK broadcasts from DEV until NAME's
+# tcpdump shows one. tcpdump says "listening" before its first frame can
+# show, and a tag's absence must not be read from a capture that was not
+# yet looking.
+live() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		N=1 send "$2" "$3" "$4" plain >/dev/null 2>&1
+		grep -q "ethertype Unknown (0x88b5)" "$VN_TMP/$1.cap" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # 4-6: from the VM.
 cap_start lan "$NS_CLIENT" eth0 "" --immediate-mode || diag "tcpdump in the client did not start"
+live lan "$NS_VM" eth0 "$VM_MAC" || diag "no untagged frame from the VM reached the client's tcpdump"
 mark=$(log_mark "${VNETD_LOG[host]}")
 send "$NS_VM" eth0 "$VM_MAC" vlan:8100:20 vlan:88a8:10 vlan:9100:10 vlan:8100:10 rsv:00 rsv:01 rsv:02 \
     >"$VN_TMP/send1.out" 2>&1 || diag "$(cat "$VN_TMP/send1.out")"
@@ -115,6 +132,7 @@ ok $? "host: capture audits event=drop reason=vlan and reason=reserved_dst with 
 # 7-9: from the LAN, sent by the proxy's own LAN port (p0), so no
 # bridge keeps anything back.
 cap_start vm "$NS_VM" eth0 "" --immediate-mode || diag "tcpdump in the VM did not start"
+live vm "$NS_LAN" p0 "$LANSRC" || diag "no untagged frame from the LAN reached the VM's tcpdump"
 mark=$(log_mark "${VNETD_LOG[proxy]}")
 send "$NS_LAN" p0 "$LANSRC" vlan:8100:20 vlan:88a8:10 vlan:9100:10 vlan:8100:10 rsv:00 rsv:01 rsv:02 rsv:03 \
     >"$VN_TMP/send2.out" 2>&1 || diag "$(cat "$VN_TMP/send2.out")"
