@@ -43,7 +43,11 @@ topo_one() {
 	ip -n "$NS" addr add "$PROXY_WAN/24" dev wan0 || return 1
 	for d in lan0 lan0p wan0 wan0p; do ip -n "$NS" link set "$d" up || return 1; done
 }
-check "namespace $NS: veth lan0 and wan0 ($PROXY_WAN), peers in the same namespace" topo_one
+# Not through check: its subshell would lose the namespace from VN_NETNS,
+# and the cleanup would leave it behind.
+topo_one >"$VN_TMP/topo.out" 2>&1
+ok $? "namespace $NS: veth lan0 and wan0 ($PROXY_WAN), peers in the same namespace" ||
+	{ diag "$(cat "$VN_TMP/topo.out")"; fail_rest "namespace setup failed"; }
 
 # 2
 check "certificates and the proxy configuration generated" vn_setup_pki
