@@ -458,6 +458,9 @@ kp_provider_init(const OSSL_CORE_HANDLE *h, const OSSL_DISPATCH *in,
 #undef FN
 #undef KP_KEYMGMT
 
+/* The two providers keyprov_init() loaded, for keyprov_fini(). */
+static OSSL_PROVIDER	*kp_default, *kp_ours;
+
 void
 keyprov_init(keyprov_signer *signer)
 {
@@ -468,10 +471,22 @@ keyprov_init(keyprov_signer *signer)
 	 * prefers, and only keyprov_key() asks for ours by name.
 	 */
 	if (OSSL_PROVIDER_add_builtin(NULL, KP_NAME, kp_provider_init) != 1 ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL ||
-	    OSSL_PROVIDER_load(NULL, KP_NAME) == NULL ||
+	    (kp_default = OSSL_PROVIDER_load(NULL, "default")) == NULL ||
+	    (kp_ours = OSSL_PROVIDER_load(NULL, KP_NAME)) == NULL ||
 	    EVP_set_default_properties(NULL, "?" KP_DEFAULT) != 1)
 		fatalx("event=error what=tls reason=\"key provider\"");
+}
+
+/* crypt keeps its providers for life; a test that ends gives them back. */
+void
+keyprov_fini(void)
+{
+	if (kp_ours != NULL)
+		(void)OSSL_PROVIDER_unload(kp_ours);
+	if (kp_default != NULL)
+		(void)OSSL_PROVIDER_unload(kp_default);
+	kp_ours = kp_default = NULL;
+	kp_signer = NULL;
 }
 
 /* P-256 and P-384: the curves vnet documents and tests. */

@@ -25,6 +25,7 @@ typedef int keyprov_signer(int alg, int md, const uint8_t *tbs,
  * stays the one everything else uses. Fatal on failure.
  */
 void	 keyprov_init(keyprov_signer *);
+void	 keyprov_fini(void);
 /*
  * A key of the provider for the certificate's public key (EC P-256 or
  * P-384, RSA, RSA-PSS, Ed25519), for SSL_CTX_use_PrivateKey. NULL if

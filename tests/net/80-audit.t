@@ -122,8 +122,8 @@ want="certificate's extended key usage lacks clientAuth, which a host's needs"
 sys_wait 5 "$PLOG" "$mark" authpriv event=peer_rejected
 line=$(sys_lines "$PLOG" "$mark" authpriv event=peer_rejected | grep "peer=$HOST2_WAN:" | head -n 1)
 ok "$([ -n "$line" ] && [ "$(log_value "$line" reason)" = "$want" ] &&
-    printf '%s\n' "$line" | grep -q '^authpriv notice vnetd\[.* subject="/CN=vmhost1" fingerprint=[0-9a-f]\{64\} reason=.* total=[0-9]* suppressed=[0-9]* worker=crypt'; echo $?)" \
-    "serverAuth-only host certificate: 'authpriv notice ... event=peer_rejected peer=$HOST2_WAN:PORT subject= fingerprint= reason=\"$want\" total= suppressed= worker=crypt'" ||
+    printf '%s\n' "$line" | grep -q '^authpriv notice vnetd\[[0-9]*\]: worker=crypt pid='"$(vnetd_worker proxy crypt)"' event=peer_rejected .* subject="/CN=vmhost1" fingerprint=[0-9a-f]\{64\} reason=.* total=[0-9]* suppressed=[0-9]*$'; echo $?)" \
+    "serverAuth-only host certificate: 'authpriv notice vnetd[PID]: worker=crypt pid=<crypt> event=peer_rejected peer=$HOST2_WAN:PORT subject= fingerprint= reason=\"$want\" total= suppressed='" ||
 	{ diag "$out"; diag_file "$PLOG" 10 proxy.syslog; }
 diag "$line"
 

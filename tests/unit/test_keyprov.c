@@ -33,7 +33,7 @@ tk_signer(int alg, int md, const uint8_t *tbs, size_t len, uint8_t *sig,
 {
 	static const char *const mdn[] = { NULL, "SHA256", "SHA384",
 	    "SHA512" };
-	EVP_MD_CTX	*mc = EVP_MD_CTX_new();
+	EVP_MD_CTX	*mc;
 	EVP_PKEY_CTX	*pc;
 	int		 ok;
 
@@ -41,6 +41,7 @@ tk_signer(int alg, int md, const uint8_t *tbs, size_t len, uint8_t *sig,
 	tk_shape_ok = cverify_check(tbs, len, CVERIFY_SERVER) == NULL;
 	if (tk_refuse)
 		return -1;
+	assert_non_null(mc = EVP_MD_CTX_new());
 	ok = EVP_DigestSignInit_ex(mc, &pc, mdn[md], NULL, NULL, tk_key,
 	    NULL) == 1;
 	if (ok && alg == MSG_SIGN_RSA_PSS)
@@ -223,6 +224,10 @@ main(void)
 		cmocka_unit_test(test_other_curve),
 	};
 
+	int	 rv;
+
 	keyprov_init(tk_signer);
-	return cmocka_run_group_tests_name("keyprov", tests, NULL, NULL);
+	rv = cmocka_run_group_tests_name("keyprov", tests, NULL, NULL);
+	keyprov_fini();
+	return rv;
 }
