@@ -212,11 +212,12 @@ reload_fixed(const struct conf *a, const struct conf *b)
  * without disturbing what they do not touch: the monitor swaps in the
  * new key once it has checked it; crypt applies the new authorizations
  * and the new certificate, CA and CRL live (links of removed hosts, and
- * of peers no longer accepted, are cut, the others stay up); capture restarts with its
- * new filter; inject takes the new text live too (its policy: the MAC
- * set, vlan-allow) and restarts only if the MTU changed. A file that
- * does not parse, or that changes what needs a restart, is refused and
- * the running configuration is kept.
+ * of peers no longer accepted, are cut, the others stay up); capture
+ * restarts with its new filter; inject takes the new text live too (its
+ * policy: the MAC set, vlan-allow) and restarts only if the MTU changed.
+ * A file that does not parse, that changes what needs a restart, or
+ * whose key material fails the start checks, is refused and the running
+ * configuration and key are kept.
  */
 int
 monitor_reload(struct monitor *m, const char **why)
