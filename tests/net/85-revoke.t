@@ -13,12 +13,14 @@
 #   reason and the running material stays;
 # - a CRL past its nextUpdate is still used (policy accept) and audited
 #   (event=crl_expired);
-# - a host certificate that expires while its link is up is cut then.
+# - a host certificate that expires while its link is up is cut then;
+# - the host end checks too: host B, given a CRL that revokes the
+#   proxy's (new) certificate, cuts its link on reload.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/multihost.sh"
 mh_prereq
 vn_init
-plan 18
+plan 20
 
 MA=52:54:00:0a:00:01	# VM 1 on host A
 MB=52:54:00:0b:00:03	# VM 3 on host B
@@ -39,6 +41,8 @@ pki() {
 	mh_proxy_block "$P" hostB hostB "$MB"
 	mh_host_conf "$VN_TMP/hostA.conf" hostA "$MA"
 	mh_host_conf "$VN_TMP/hostB.conf" hostB "$MB"
+	# Host B checks the proxy against the CA's CRL too (both ends).
+	echo "crl $VN_TMP/crl.pem" >>"$VN_TMP/hostB.conf"
 	"$VNET_BUILD/vnetd" -n -f "$P" >/dev/null &&
 	"$VNET_BUILD/vnetd" -n -f "$VN_TMP/hostA.conf" >/dev/null &&
 	"$VNET_BUILD/vnetd" -n -f "$VN_TMP/hostB.conf" >/dev/null
@@ -215,3 +219,21 @@ ok "$([ "$(log_value "$down" reason)" = "peer certificate: certificate has expir
 rev=$(log_lines "$PLOG" "$mark" event=peer_revoked host=hostA "not_after=$NA")
 ok "$([ -n "$rev" ]; echo $?)" "audited: event=peer_revoked host=hostA reason=\"certificate has expired\" not_after=$NA" ||
 	diag_file "$PLOG" 10 proxy.log						# 18
+
+# ---- 19-20: the host end. Revoke the proxy's current certificate and
+# reload host B: B cuts its link to the proxy and refuses it after.
+"$VN_PKI" -d "$VN_TMP" revoke "$VN_TMP/proxy2.crt" >/dev/null
+bmark=$(log_mark "$BLOG")
+kill_tracked HUP "${VNETD_PID[hostB]}"
+vnetd_wait hostB 5 "$bmark" event=link_down host=proxy
+down=$(log_lines "$BLOG" "$bmark" event=link_down host=proxy | head -n 1)
+rev=$(log_lines "$BLOG" "$bmark" event=peer_revoked host=proxy reason=\"certificate revoked\")
+ok "$([ "$(log_value "$down" reason)" = "peer certificate: certificate revoked" ] && [ -n "$rev" ]; echo $?)" \
+    "host B, reloaded with a CRL revoking the proxy's certificate, cuts its link: peer_revoked host=proxy, link_down reason \"peer certificate: certificate revoked\"" ||
+	diag_file "$BLOG" 10 hostB.log						# 19
+vnetd_wait hostB 8 "$bmark" event=tls_handshake_failed
+f=$(log_lines "$BLOG" "$bmark" event=tls_handshake_failed | head -n 1)
+upB=$(log_lines "$BLOG" "$bmark" event=link_up)
+ok "$(printf '%s' "$f" | grep -q 'certificate revoked' && [ -z "$upB" ]; echo $?)" \
+    "host B's redials refuse the revoked proxy: tls_handshake_failed ... certificate revoked, no link_up" ||
+	diag "$f" "$upB"							# 20
