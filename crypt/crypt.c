@@ -31,11 +31,16 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_congested), S(drop_inject_full), S(drop_bad_dst),
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
-	S(sign_requests), S(sign_failures),
+	S(sign_requests), S(sign_failures), S(crl_expired_accepted),
+	S(peers_revoked),
 };
 #undef S
 
-/* The certificate and the CA, loaded from memory before the drop. */
+/*
+ * The certificate and the CA (with the CRLs), loaded from memory before
+ * the drop. Once running, a reload sends both again before its
+ * MSG_RELOAD, which applies them (crypt/reload.c).
+ */
 static void
 crypt_on_pem(struct msg *m, void *arg)
 {
@@ -43,6 +48,10 @@ crypt_on_pem(struct msg *m, void *arg)
 	int		 i;
 
 	i = m->type == MSG_PEM_CERT ? 0 : 1;
+	if (c->pem[i] != NULL) {
+		explicit_bzero(c->pem[i], c->pem_len[i]);
+		free(c->pem[i]);
+	}
 	if ((c->pem[i] = malloc(m->len)) == NULL)
 		fatal("setup");
 	memcpy(c->pem[i], m->payload, m->len);
@@ -312,6 +321,7 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		}
 		now = now_ms();
 		fwd_age(&cr, now);
+		tls_crl_due(&cr, now);
 		crypt_suppressed(now);
 		for (k = 0; k < cr.nlinks; k++) {
 			link_timers(&cr, cr.links[k], now);

@@ -45,6 +45,7 @@ struct link {
 	uint64_t		 last_rx_ms, last_tx_ms;
 	uint64_t		 rx_frames, tx_frames, rx_bytes, tx_bytes;
 	int			 want_write;	/* SSL needs POLLOUT */
+	int64_t			 not_after;	/* peer chain valid until (s) */
 	struct ratelim		 rl_moves;	/* entries it may take over */
 };
 
@@ -58,6 +59,7 @@ struct counters {
 	uint64_t	 drop_loop, moves, drop_move_limit, aged;
 	uint64_t	 refused_pending, refused_source, refused_links;
 	uint64_t	 sign_requests, sign_failures;
+	uint64_t	 crl_expired_accepted, peers_revoked;
 };
 
 struct crypt {
@@ -66,7 +68,7 @@ struct crypt {
 	int		 listen_fd;
 	struct msg_addr	 connect;
 	int		 have_connect;
-	char		*pem[2];		/* cert, ca (setup only) */
+	char		*pem[2];		/* cert, ca+crl: setup, reload */
 	size_t		 pem_len[2];
 	/* Signatures asked of the monitor (crypt/crypt.c, crypt_sign). */
 	uint32_t	 sign_id;
@@ -86,11 +88,14 @@ struct crypt {
 	struct fwd_entry *fwd;			/* parallel to macs */
 	struct msg_batch to_inject;
 	struct ring	 from_capture_ring, to_inject_ring;
+	int64_t		 crl_next;		/* earliest nextUpdate, 0 none */
+	uint64_t	 crl_audit_ms;		/* last event=crl_expired */
 	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
 	struct counters	 c;
 };
 
 #define CRYPT_SIGN_TIMEOUT_MS	1000
+#define CRYPT_CRL_AUDIT_MS	(600 * 1000)	/* an expired CRL, again */
 
 /* crypt/crypt.c */
 int	 crypt_sign(int alg, int md, const uint8_t *tbs, size_t tbslen,
@@ -98,6 +103,10 @@ int	 crypt_sign(int alg, int md, const uint8_t *tbs, size_t tbslen,
 
 /* crypt/tls.c */
 SSL_CTX	*tls_ctx(struct crypt *);
+int	 tls_reload(struct crypt *);
+const char *tls_recheck(struct crypt *, SSL *);
+int64_t	 tls_not_after(SSL *);
+void	 tls_crl_due(struct crypt *, uint64_t now);
 void	 tls_identity(SSL *, char *subject, size_t slen, char *cn, size_t cnlen,
 	    char *fp, size_t fplen, uint8_t digest[32]);
 void	 tls_reason(SSL *, int ret, char *buf, size_t len);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypt/crypt.h"
@@ -586,6 +587,22 @@ link_send_hello(struct crypt *cr, struct link *l)
 	link_flush(cr, l);
 }
 
+/*
+ * A handshake begun before a reload was verified against the old CA
+ * and CRL: judge its peer by the new ones too.
+ */
+static const char *
+link_stale_ctx(struct crypt *cr, struct link *l, char *why, size_t len)
+{
+	const char	*bad;
+
+	if (SSL_get_SSL_CTX(l->ssl) == cr->ctx ||
+	    (bad = tls_recheck(cr, l->ssl)) == NULL)
+		return NULL;
+	snprintf(why, len, "peer certificate: %s", bad);
+	return why;
+}
+
 /* TLS is up: decide who the peer is and whether it may stay. */
 static void
 link_established(struct crypt *cr, struct link *l)
@@ -595,10 +612,12 @@ link_established(struct crypt *cr, struct link *l)
 
 	tls_identity(l->ssl, l->subject, sizeof(l->subject), cn, sizeof(cn),
 	    l->fingerprint, sizeof(l->fingerprint), digest);
-	if (link_authorize(cr, l, cn, digest, why, sizeof(why)) != NULL) {
+	if (link_authorize(cr, l, cn, digest, why, sizeof(why)) != NULL ||
+	    link_stale_ctx(cr, l, why, sizeof(why)) != NULL) {
 		link_reject(cr, l, why);
 		return;
 	}
+	l->not_after = tls_not_after(l->ssl);
 	link_replace_old(cr, l);
 	/*
 	 * Only an authenticated peer gets record buffers: a stream of
@@ -612,6 +631,20 @@ link_established(struct crypt *cr, struct link *l)
 	l->state = L_HELLO;
 	l->since_ms = now_ms();
 	link_send_hello(cr, l);
+}
+
+/* The peer's certificate (or its CA's) ran out while the link was up. */
+static void
+link_expired(struct crypt *cr, struct link *l)
+{
+	cr->c.peers_revoked++;
+	audit("event=peer_revoked peer=%s host=%s subject=\"%s\" "
+	    "fingerprint=%s reason=\"certificate has expired\" "
+	    "not_after=%lld total=%llu", l->peer,
+	    l->host ? l->host->name : "proxy", l->subject, l->fingerprint,
+	    (long long)l->not_after, (unsigned long long)cr->c.peers_revoked);
+	link_close(cr, l, "peer certificate: certificate has expired",
+	    WIRE_CLOSE_UNAUTHORIZED);
 }
 
 void
@@ -645,6 +678,10 @@ link_timers(struct crypt *cr, struct link *l, uint64_t now)
 				link_close(cr, l, "handshake timeout", 0);
 			}
 		}
+		return;
+	}
+	if (l->not_after != 0 && (int64_t)time(NULL) >= l->not_after) {
+		link_expired(cr, l);
 		return;
 	}
 	if (now - l->last_rx_ms > 3 * ka) {

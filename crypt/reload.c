@@ -2,11 +2,14 @@
  * A new configuration applied while links are up. The monitor has
  * checked it and refused any change that needs a restart; what may
  * change here is who is authorized for what: host blocks, their MACs
- * and pins, a host's VMs, timers and limits. A link whose host block
- * is gone, or whose identity (cn, pin) changed, is cut; every other
- * link stays up and keeps its traffic.
+ * and pins, a host's VMs, timers and limits, and the key material
+ * (certificate, CA, CRL: new handshakes use them, and every link is
+ * judged again by them). A link whose host block is gone, whose
+ * identity (cn, pin) changed, or whose peer certificate is no longer
+ * accepted, is cut; every other link stays up and keeps its traffic.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypt/crypt.h"
@@ -51,6 +54,37 @@ reload_table(struct crypt *cr, conf_mac *omacs, struct fwd_entry *ofwd,
 	}
 }
 
+/*
+ * New key material: links whose peer the new CA and CRL no longer
+ * accept (revoked, expired, untrusted, or failing the identity rules)
+ * are cut; the others keep their TLS session and their traffic.
+ */
+static size_t
+reload_recheck(struct crypt *cr)
+{
+	const char	*why;
+	char		 reason[160];
+	size_t		 i, cut = 0;
+
+	for (i = 0; i < cr->nlinks; i++) {
+		struct link *l = cr->links[i];
+
+		if ((l->state != L_HELLO && l->state != L_UP) ||
+		    (why = tls_recheck(cr, l->ssl)) == NULL)
+			continue;
+		cr->c.peers_revoked++;
+		audit("event=peer_revoked peer=%s host=%s subject=\"%s\" "
+		    "fingerprint=%s reason=\"%s\" total=%llu", l->peer,
+		    l->host ? l->host->name : "proxy", l->subject,
+		    l->fingerprint, why,
+		    (unsigned long long)cr->c.peers_revoked);
+		snprintf(reason, sizeof(reason), "peer certificate: %s", why);
+		link_close(cr, l, reason, WIRE_CLOSE_UNAUTHORIZED);
+		cut++;
+	}
+	return cut;
+}
+
 void
 crypt_reload(struct crypt *cr, const char *text, size_t len)
 {
@@ -84,6 +118,8 @@ crypt_reload(struct crypt *cr, const char *text, size_t len)
 			cr->links[i]->host = nh[i];
 	oc = cr->conf;
 	cr->conf = nc;
+	if (tls_reload(cr) == 1)
+		cut += reload_recheck(cr);
 	if (fwd_init(cr) == -1) {
 		/* Keep the old table: nothing points into the old config. */
 		cr->macs = omacs;

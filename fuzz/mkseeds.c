@@ -306,6 +306,15 @@ static const char pem[] =
     "-----BEGIN CERTIFICATE-----\n"
     "MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnZu\n"
     "-----END CERTIFICATE-----\n";
+/* The CA text with the crl file appended, as the monitor sends it. */
+static const char pem_crl[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnZu\n"
+    "-----END CERTIFICATE-----\n"
+    "\n"
+    "-----BEGIN X509 CRL-----\n"
+    "MIIBLjCB1QIBATAKBggqhkjOPQQDAjARMQ8wDQYDVQQDDAZ2bmV0IENBFw0yNjEy\n"
+    "-----END X509 CRL-----\n";
 
 /*
  * A signature request as crypt sends one for a proxy's handshake (a
@@ -445,6 +454,11 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	mksign(dir);
 	msg_seed(dir, "crypt-pem-ca", T_CRYPT, 0, 1, MSG_PEM_CA, pem,
 	    sizeof(pem) - 1);
+	/* A reload sends both again: no longer once-only. */
+	msg_seed(dir, "crypt-pem-cert-reload", T_CRYPT, 0, 2, MSG_PEM_CERT,
+	    pem, sizeof(pem) - 1);
+	msg_seed(dir, "crypt-pem-ca-crl", T_CRYPT, 0, 2, MSG_PEM_CA, pem_crl,
+	    sizeof(pem_crl) - 1);
 	msg_seed(dir, "crypt-listen-fd", T_CRYPT, 1, 2, MSG_LISTEN_FD, NULL, 0);
 	msg_seed(dir, "crypt-connect-v4", T_CRYPT, 0, 1, MSG_CONNECT_ADDR,
 	    &a4, sizeof(a4));

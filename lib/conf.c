@@ -100,6 +100,7 @@ static const struct kw kws[] = {
 	    STR(certificate) },
 	{ "key", kw_str, CTX_TOP, ANY, KF_ONCE | KF_REQ, 1, 1, STR(key) },
 	{ "ca", kw_str, CTX_TOP, ANY, KF_ONCE | KF_REQ, 1, 1, STR(ca) },
+	{ "crl", kw_str, CTX_TOP, ANY, KF_ONCE, 1, 1, STR(crl) },
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "vlan-allow", kw_vlan, CTX_TOP, ANY, 0, 1, MAXTOK - 2, 0, 0 },

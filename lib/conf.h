@@ -60,6 +60,7 @@ struct conf {
 	char		 certificate[CONF_MAX_STR];
 	char		 key[CONF_MAX_STR];
 	char		 ca[CONF_MAX_STR];
+	char		 crl[CONF_MAX_STR];	/* "": no revocation check */
 	unsigned	 keepalive;		/* seconds, 1..3600 */
 	unsigned	 mtu;			/* 0: take it from the interface */
 	/*

@@ -103,6 +103,9 @@ int	 monitor_reload(struct monitor *, const char **why);
 
 /* monitor/sign.c */
 int	 sign_init(struct monitor *, char *why, size_t);
+int	 sign_replace(struct monitor *, const char *path, char **pem_key,
+	    size_t *klen, const char *pem_cert, size_t clen, char *why,
+	    size_t wlen);
 void	 sign_set_rate(struct monitor *);
 void	 sign_on_req(struct msg *, void *worker);
 void	 sign_due(struct monitor *, int *timeout_ms);
@@ -114,5 +117,10 @@ char	*setup_read(const char *path, size_t max, size_t *lenp);
 int	 setup_load(struct monitor *, const char *file, int check_only,
 	    char *why, size_t);
 int	 setup_sockets(struct monitor *);
+int	 setup_trust(const struct conf *, char **ca, size_t *calen, char *why,
+	    size_t wlen);
+int	 setup_material(struct monitor *, const struct conf *, int *changed,
+	    char *why, size_t wlen);
+void	 setup_cert_fp(const char *pem, size_t len, char out[65]);
 
 #endif

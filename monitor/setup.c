@@ -8,8 +8,10 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -155,14 +157,15 @@ load_pem(const char *what, const char *path, char **buf, size_t *len,
  * every handshake, so say so once, now, instead of failing links forever.
  */
 static int
-check_certificate(struct monitor *m, char *why, size_t wlen)
+check_cert_text(const struct conf *c, const char *pem, size_t len, char *why,
+    size_t wlen)
 {
 	BIO		*b;
 	X509		*x = NULL;
 	const char	*bad;
-	int		 host = m->conf.role == CONF_ROLE_HOST;
+	int		 host = c->role == CONF_ROLE_HOST;
 
-	if ((b = BIO_new_mem_buf(m->pem_cert, (int)m->pem_cert_len)) != NULL)
+	if ((b = BIO_new_mem_buf(pem, (int)len)) != NULL)
 		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (x == NULL)
@@ -170,11 +173,200 @@ check_certificate(struct monitor *m, char *why, size_t wlen)
 	else if ((bad = x509id_usage(x, !host)) == NULL && host)
 		bad = x509id_cn(x, CONF_MAX_STR);
 	X509_free(x);
+	ERR_clear_error();
 	if (bad == NULL)
 		return 0;
 	snprintf(why, wlen, "vnetd: %s: %s (this is the %s's own "
-	    "certificate)", m->conf.certificate, bad, host ? "host" : "proxy");
+	    "certificate)", c->certificate, bad, host ? "host" : "proxy");
 	return -1;
+}
+
+/* Every certificate in a PEM text; NULL if none parses. */
+static STACK_OF(X509) *
+trust_certs(const char *pem, size_t len)
+{
+	STACK_OF(X509)	*sk = sk_X509_new_null();
+	BIO		*b = BIO_new_mem_buf(pem, (int)len);
+	X509		*x;
+
+	while (sk != NULL && b != NULL &&
+	    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(sk, x) == 0)
+			X509_free(x);
+	BIO_free(b);
+	ERR_clear_error();
+	if (sk != NULL && sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/* Is this CRL signed by one of the CA certificates? */
+static int
+trust_crl_signed(X509_CRL *crl, STACK_OF(X509) *cas)
+{
+	X509	*ca;
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(cas); i++) {
+		ca = sk_X509_value(cas, i);
+		if (X509_NAME_cmp(X509_get_subject_name(ca),
+		    X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* Every CRL of the crl file parses and is signed by the CA. */
+static const char *
+trust_check_crls(const char *pem, size_t len, STACK_OF(X509) *cas)
+{
+	BIO		*b = BIO_new_mem_buf(pem, (int)len);
+	X509_CRL	*crl;
+	const char	*bad = NULL;
+	int		 n = 0;
+
+	while (b != NULL && bad == NULL &&
+	    (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (!trust_crl_signed(crl, cas))
+			bad = "a CRL in it is not signed by a certificate of "
+			    "the ca file";
+		X509_CRL_free(crl);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (bad == NULL && n == 0)
+		bad = "no PEM CRL in the file";
+	return bad;
+}
+
+/*
+ * The CA text must hold a certificate; the crl file, if configured,
+ * CRLs that CA signed. The CRLs are appended to the CA text: crypt
+ * takes both as one message (MSG_PEM_CA). Whether a CRL is out of date
+ * is not a reason to refuse it here (see crypt/tls.c).
+ */
+int
+setup_trust(const struct conf *c, char **ca, size_t *calen, char *why,
+    size_t wlen)
+{
+	STACK_OF(X509)	*cas;
+	const char	*bad;
+	char		*crl, *both;
+	size_t		 crllen;
+
+	if ((cas = trust_certs(*ca, *calen)) == NULL) {
+		snprintf(why, wlen, "vnetd: ca %s: no PEM certificate in the "
+		    "file", c->ca);
+		return -1;
+	}
+	if (c->crl[0] == '\0') {
+		sk_X509_pop_free(cas, X509_free);
+		return 0;
+	}
+	if (load_pem("crl", c->crl, &crl, &crllen, why, wlen) == -1) {
+		sk_X509_pop_free(cas, X509_free);
+		return -1;
+	}
+	bad = trust_check_crls(crl, crllen, cas);
+	sk_X509_pop_free(cas, X509_free);
+	if (bad == NULL && *calen + 1 + crllen > MSG_MAX_PAYLOAD)
+		bad = "the ca and crl files together exceed the message size";
+	if (bad == NULL && (both = realloc(*ca, *calen + 1 + crllen + 1)) ==
+	    NULL)
+		bad = "out of memory";
+	if (bad != NULL) {
+		snprintf(why, wlen, "vnetd: crl %s: %s", c->crl, bad);
+		free(crl);
+		return -1;
+	}
+	both[*calen] = '\n';
+	memcpy(both + *calen + 1, crl, crllen + 1);
+	*ca = both;
+	*calen += 1 + crllen;
+	free(crl);
+	return 0;
+}
+
+/* The sha256 fingerprint of a PEM certificate, hex, as link_up shows. */
+void
+setup_cert_fp(const char *pem, size_t len, char out[65])
+{
+	BIO		*b = BIO_new_mem_buf(pem, (int)len);
+	X509		*x = NULL;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0, i;
+
+	out[0] = '\0';
+	if (b != NULL)
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (x != NULL && X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32)
+		for (i = 0; i < n; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	X509_free(x);
+	ERR_clear_error();
+}
+
+static int
+same_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/*
+ * A reload's key material, read afresh from the new configuration's
+ * paths (the files may have been replaced in place) and checked as at
+ * start: the certificate fits the role, the key is the certificate's
+ * and signs, the CA parses, the CRLs are the CA's. Only if all pass do
+ * the monitor's key and texts change; otherwise nothing does and why
+ * says what is wrong.
+ */
+int
+setup_material(struct monitor *m, const struct conf *nc, int *changed,
+    char *why, size_t wlen)
+{
+	char	*cert = NULL, *key = NULL, *ca = NULL;
+	size_t	 certlen = 0, keylen = 0, calen = 0;
+	int	 rv = -1;
+
+	if (load_pem("certificate", nc->certificate, &cert, &certlen, why,
+	    wlen) == -1 ||
+	    load_pem("key", nc->key, &key, &keylen, why, wlen) == -1 ||
+	    load_pem("ca", nc->ca, &ca, &calen, why, wlen) == -1 ||
+	    check_cert_text(nc, cert, certlen, why, wlen) == -1 ||
+	    setup_trust(nc, &ca, &calen, why, wlen) == -1 ||
+	    sign_replace(m, nc->key, &key, &keylen, cert, certlen, why,
+	    wlen) == -1)
+		goto out;
+	*changed = !same_text(cert, certlen, m->pem_cert, m->pem_cert_len) ||
+	    !same_text(ca, calen, m->pem_ca, m->pem_ca_len);
+	free(m->pem_cert);
+	free(m->pem_ca);
+	m->pem_cert = cert;
+	m->pem_cert_len = certlen;
+	m->pem_ca = ca;
+	m->pem_ca_len = calen;
+	cert = ca = NULL;
+	rv = 0;
+out:
+	if (key != NULL)
+		explicit_bzero(key, keylen);
+	free(key);
+	free(cert);
+	free(ca);
+	return rv;
+}
+
+/* Our own certificate, as read at start. */
+static int
+check_certificate(struct monitor *m, char *why, size_t wlen)
+{
+	return check_cert_text(&m->conf, m->pem_cert, m->pem_cert_len, why,
+	    wlen);
 }
 
 /* Resolve the proxy address once, here, so crypt needs no resolver. */
@@ -277,7 +469,8 @@ setup_load(struct monitor *m, const char *file, int check_only, char *why,
 	    load_key(m, why, wlen) == -1 ||
 	    load_pem("ca", m->conf.ca, &m->pem_ca, &m->pem_ca_len, why,
 	    wlen) == -1 ||
-	    check_certificate(m, why, wlen) == -1)
+	    check_certificate(m, why, wlen) == -1 ||
+	    setup_trust(&m->conf, &m->pem_ca, &m->pem_ca_len, why, wlen) == -1)
 		return -1;
 	if (m->conf.role == CONF_ROLE_HOST && resolve_connect(m, why, wlen) ==
 	    -1)

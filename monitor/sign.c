@@ -125,6 +125,52 @@ sign_set_rate(struct monitor *m)
 }
 
 /*
+ * Parse a key, check it is the certificate's and that it signs. NULL
+ * with the key in *t, or what is wrong with it.
+ */
+static const char *
+sign_parse(struct signer *t, const char *pem_key, size_t klen,
+    const char *pem_cert, size_t clen, enum cverify_side side)
+{
+	BIO		*b = NULL, *cb = NULL;
+	X509		*x = NULL;
+	const char	*err = NULL;
+
+	if ((b = BIO_new_mem_buf(pem_key, (int)klen)) == NULL ||
+	    (cb = BIO_new_mem_buf(pem_cert, (int)clen)) == NULL)
+		err = "out of memory";
+	else if ((t->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) ==
+	    NULL)
+		err = "not a PEM private key";
+	else if ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL ||
+	    X509_check_private_key(x, t->key) != 1)
+		err = "does not match the certificate";
+	else if ((t->alg = sign_alg(t->key)) == 0)
+		err = "not EC P-256/P-384, RSA or Ed25519";
+	else if (sign_selftest(t, side) == -1)
+		err = "cannot sign";
+	BIO_free(b);
+	BIO_free(cb);
+	X509_free(x);
+	ERR_clear_error();
+	if (err != NULL) {
+		EVP_PKEY_free(t->key);
+		t->key = NULL;
+	}
+	return err;
+}
+
+static void
+sign_wipe(char **pem, size_t *len)
+{
+	if (*pem != NULL)
+		explicit_bzero(*pem, *len);
+	free(*pem);
+	*pem = NULL;
+	*len = 0;
+}
+
+/*
  * Parse the key the monitor read, check it is the certificate's, and
  * keep it as the only copy: the PEM text is wiped here.
  */
@@ -132,40 +178,43 @@ int
 sign_init(struct monitor *m, char *why, size_t wlen)
 {
 	struct signer	*s = &m->signer;
-	BIO		*b = NULL, *cb = NULL;
-	X509		*x = NULL;
-	const char	*err = NULL;
+	const char	*err;
 
 	memset(s, 0, sizeof(*s));
-	if ((b = BIO_new_mem_buf(m->pem_key, (int)m->pem_key_len)) == NULL ||
-	    (cb = BIO_new_mem_buf(m->pem_cert, (int)m->pem_cert_len)) == NULL)
-		err = "out of memory";
-	else if ((s->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) ==
-	    NULL)
-		err = "not a PEM private key";
-	else if ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL ||
-	    X509_check_private_key(x, s->key) != 1)
-		err = "does not match the certificate";
-	else if ((s->alg = sign_alg(s->key)) == 0)
-		err = "not EC P-256/P-384, RSA or Ed25519";
-	else if (sign_selftest(s, sign_side(m)) == -1)
-		err = "cannot sign";
-	BIO_free(b);
-	BIO_free(cb);
-	X509_free(x);
-	ERR_clear_error();
-	explicit_bzero(m->pem_key, m->pem_key_len);
-	free(m->pem_key);
-	m->pem_key = NULL;
-	m->pem_key_len = 0;
+	err = sign_parse(s, m->pem_key, m->pem_key_len, m->pem_cert,
+	    m->pem_cert_len, sign_side(m));
+	sign_wipe(&m->pem_key, &m->pem_key_len);
 	if (err != NULL) {
 		snprintf(why, wlen, "vnetd: key %s: %s", m->conf.key, err);
-		EVP_PKEY_free(s->key);
-		s->key = NULL;
 		return -1;
 	}
 	sign_set_rate(m);
 	ratelim_init(&s->rl_audit, SIGN_AUDIT_PER_SEC, 1000);
+	return 0;
+}
+
+/*
+ * A reload's key: checked against the reload's certificate like the
+ * first, and swapped in only if it passes; otherwise the running key
+ * stays. The PEM text is wiped either way.
+ */
+int
+sign_replace(struct monitor *m, const char *path, char **pem_key,
+    size_t *klen, const char *pem_cert, size_t clen, char *why, size_t wlen)
+{
+	struct signer	 t;
+	const char	*err;
+
+	memset(&t, 0, sizeof(t));
+	err = sign_parse(&t, *pem_key, *klen, pem_cert, clen, sign_side(m));
+	sign_wipe(pem_key, klen);
+	if (err != NULL) {
+		snprintf(why, wlen, "key %s: %s", path, err);
+		return -1;
+	}
+	EVP_PKEY_free(m->signer.key);
+	m->signer.key = t.key;
+	m->signer.alg = t.alg;
 	return 0;
 }
 

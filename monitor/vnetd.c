@@ -183,7 +183,10 @@ monitor_loop(struct monitor *m, int sfd)
 	}
 }
 
-/* What a reload may not change: these need a restart. */
+/*
+ * What a reload may not change: these need a restart. The key material
+ * (certificate, key, ca, crl) is not here: a reload reads it again.
+ */
 static const char *
 reload_fixed(const struct conf *a, const struct conf *b)
 {
@@ -193,9 +196,6 @@ reload_fixed(const struct conf *a, const struct conf *b)
 	SAME_STR(interface, "interface");
 	SAME_STR(user, "user");
 	SAME_STR(chroot, "chroot");
-	SAME_STR(certificate, "certificate");
-	SAME_STR(key, "key");
-	SAME_STR(ca, "ca");
 	SAME_STR(connect_addr, "connect");
 	SAME_NUM(connect_port, "connect");
 	SAME_STR(listen_addr, "listen");
@@ -208,13 +208,16 @@ reload_fixed(const struct conf *a, const struct conf *b)
 }
 
 /*
- * Re-read the configuration and apply it without disturbing what it
- * does not touch: crypt applies the new authorizations live (links of
- * removed hosts are cut, the others stay up); capture restarts with its
- * new filter; inject takes the new text live too (its policy: the MAC
- * set, vlan-allow) and restarts only if the MTU changed. A file that
- * does not parse, or that changes what needs a restart, is refused and
- * the running configuration is kept.
+ * Re-read the configuration and the key material and apply them
+ * without disturbing what they do not touch: the monitor swaps in the
+ * new key once it has checked it; crypt applies the new authorizations
+ * and the new certificate, CA and CRL live (links of removed hosts, and
+ * of peers no longer accepted, are cut, the others stay up); capture
+ * restarts with its new filter; inject takes the new text live too (its
+ * policy: the MAC set, vlan-allow) and restarts only if the MTU changed.
+ * A file that does not parse, that changes what needs a restart, or
+ * whose key material fails the start checks, is refused and the running
+ * configuration and key are kept.
  */
 int
 monitor_reload(struct monitor *m, const char **why)
@@ -223,9 +226,9 @@ monitor_reload(struct monitor *m, const char **why)
 	struct conf		 nc;
 	struct conf_error	 err;
 	const char		*fixed;
-	char			*text, hash[65];
+	char			*text, hash[65], certfp[65];
 	size_t			 len;
-	int			 mtu_changed;
+	int			 mtu_changed, material = 0;
 
 	*why = reason;
 	if ((text = setup_read(m->conffile, CONF_MAX_TEXT, &len)) == NULL) {
@@ -246,6 +249,14 @@ monitor_reload(struct monitor *m, const char **why)
 		free(text);
 		goto reject;
 	}
+	if (setup_material(m, &nc, &material, reason, sizeof(reason)) == -1) {
+		if (strncmp(reason, "vnetd: ", 7) == 0)
+			memmove(reason, reason + 7, strlen(reason + 7) + 1);
+		conf_free(&nc);
+		free(text);
+		goto reject;
+	}
+	setup_cert_fp(m->pem_cert, m->pem_cert_len, certfp);
 	setup_hash(text, len, hash);
 	mtu_changed = nc.mtu != m->conf.mtu;
 	conf_free(&m->conf);
@@ -257,9 +268,13 @@ monitor_reload(struct monitor *m, const char **why)
 	log_set_facilities(m->conf.syslog_facility, m->conf.audit_facility);
 	supervise_backoff_max(m->conf.restart_max_delay);
 	sign_set_rate(m);
-	if (m->w[W_CRYPT].ctl != -1)
-		(void)msg_send(m->w[W_CRYPT].ctl, MSG_RELOAD, m->conftext,
-		    m->conflen);
+	/* The key material first: crypt applies it with the MSG_RELOAD. */
+	if (m->w[W_CRYPT].ctl != -1 &&
+	    (msg_send(m->w[W_CRYPT].ctl, MSG_PEM_CERT, m->pem_cert,
+	    m->pem_cert_len) == -1 || msg_send(m->w[W_CRYPT].ctl, MSG_PEM_CA,
+	    m->pem_ca, m->pem_ca_len) == -1 || msg_send(m->w[W_CRYPT].ctl,
+	    MSG_RELOAD, m->conftext, m->conflen) == -1))
+		log_warn("event=error what=reload worker=crypt");
 	if (m->w[W_INJECT].ctl != -1 && !mtu_changed)
 		(void)msg_send(m->w[W_INJECT].ctl, MSG_RELOAD, m->conftext,
 		    m->conflen);
@@ -267,8 +282,10 @@ monitor_reload(struct monitor *m, const char **why)
 		kill(m->w[W_CAPTURE].pid, SIGTERM);
 	if (mtu_changed && m->w[W_INJECT].pid != -1)
 		kill(m->w[W_INJECT].pid, SIGTERM);
-	audit("event=reload result=applied config=%s config_sha256=%s",
-	    m->conffile, m->confhash);
+	audit("event=reload result=applied config=%s config_sha256=%s "
+	    "key_material=%s certificate_sha256=%s crl=%s", m->conffile,
+	    m->confhash, material ? "changed" : "same", certfp,
+	    m->conf.crl[0] != '\0' ? m->conf.crl : "-");
 	snprintf(reason, sizeof(reason), "applied");
 	return 0;
 reject:

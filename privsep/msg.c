@@ -234,9 +234,10 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	/*		name		length		fd once	payload */
 	[MSG_NONE] = { "none",		EMPTY,		0, 0,	NULL },
 	[MSG_CONFIG] = { "config",	TEXT(CONF_MAX_TEXT), 0, 1, msg_check_text },
-	[MSG_PEM_CERT] = { "pem_cert",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+	/* Not once: a reload sends them again, before its MSG_RELOAD. */
+	[MSG_PEM_CERT] = { "pem_cert",	TEXT(MSG_MAX_PAYLOAD), 0, 0,
 					msg_check_text },
-	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 1,
+	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 0,
 					msg_check_text },
 	[MSG_LISTEN_FD] = { "listen_fd", EMPTY,		1, 1,	NULL },
 	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 0, 1,

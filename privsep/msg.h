@@ -37,8 +37,10 @@ enum msg_type {
 	/* monitor -> worker: configuration text (lib/conf grammar). */
 	MSG_CONFIG,
 	/*
-	 * monitor -> crypt: PEM certificate chain, CA. The private key
-	 * stays in the monitor (MSG_SIGN_REQ).
+	 * monitor -> crypt: PEM certificate chain; CA certificates followed
+	 * by the crl file's CRLs, if any. At setup, and again before a
+	 * MSG_RELOAD that applies them. The private key stays in the
+	 * monitor (MSG_SIGN_REQ).
 	 */
 	MSG_PEM_CERT,
 	MSG_PEM_CA,

@@ -112,6 +112,7 @@ test_host_full(void **state)
 	    "certificate /etc/vnet/host.crt\n"
 	    "key /etc/vnet/host.key\n"
 	    "ca /etc/vnet/ca.crt\n"
+	    "crl /etc/vnet/ca.crl\n"
 	    "keepalive 30\n"
 	    "mtu 1500\n"
 	    "connect 192.0.2.1 port 443\n"
@@ -132,6 +133,7 @@ test_host_full(void **state)
 	assert_string_equal(c.certificate, "/etc/vnet/host.crt");
 	assert_string_equal(c.key, "/etc/vnet/host.key");
 	assert_string_equal(c.ca, "/etc/vnet/ca.crt");
+	assert_string_equal(c.crl, "/etc/vnet/ca.crl");
 	assert_int_equal(c.keepalive, 30);
 	assert_int_equal(c.mtu, 1500);
 	assert_string_equal(c.connect_addr, "192.0.2.1");
@@ -399,7 +401,8 @@ test_err_twice(void **state)
 {
 	static const char *const kws[] = {
 		"role host", "interface eth1", "user x", "chroot /x",
-		"certificate /x", "key /x", "ca /x", "keepalive 5", "mtu 1500",
+		"certificate /x", "key /x", "ca /x", "crl /x", "keepalive 5",
+		"mtu 1500",
 		"connect b", "peer-name x", "pin " PIN_HEX,
 	};
 	char	text[1024];

@@ -193,6 +193,16 @@ test_crypt_table(void **state)
 	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_NONE);
 	n = mk(MSG_PEM_CA, 0, 3, "a\0b", 3);	/* NUL inside text */
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	/* A reload sends the key material again: not once-only. */
+	n = mk(MSG_PEM_CERT, 0, 3, "abc", 3);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	n = mk(MSG_PEM_CA, 0, 3, "abc", 3);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	/* ... but the listening socket still comes once. */
+	n = mk(MSG_LISTEN_FD, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 1, &m), MSG_E_ONCE);
 	/* capture's table has no key material at all */
 	msg_chan_init(&c, "t", &worker_ctl_table);
 	n = mk(MSG_PEM_CA, 0, 3, "abc", 3);
