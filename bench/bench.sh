@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/bench.sh: vnet against the direct path and OpenVPN, in one run.
 #
 #   make bench            # 3 runs of 10 s per TCP/UDP figure

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/common.sh: shared code for bench/bench.sh and bench/profile.sh.
 #
 # Sourced (bash only). It sources tests/net/lib.sh for the namespaces,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/profile.sh: where vnet's cycles go, per worker process.
 #
 #   VNET_BUILD=$PWD/build bash bench/profile.sh

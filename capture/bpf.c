@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The capture filter as a classic BPF program built here. It applies the
  * same rule as filter_wants(). libpcap's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The capture worker: opens the interface with libpcap while it holds
  * CAP_NET_RAW, drops everything, then hands captured frames to crypt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef VNET_CAPTURE_CAPTURE_H
 #define VNET_CAPTURE_CAPTURE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What capture takes from the wire. On a host: frames from a served VM
  * that are not for another VM on the same bridge. On the proxy: frames

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The crypt worker: the only process that talks to the network. It
  * holds no capability once running, loads its keys from the monitor's

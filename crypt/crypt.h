@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The TLS transport worker: links to peers, wire protocol, forwarding. */
 #ifndef VNET_CRYPT_CRYPT_H
 #define VNET_CRYPT_CRYPT_H

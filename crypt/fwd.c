@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Forwarding: lib/fwd.c decides where each frame goes (the rules and
  * their tests live there); this file carries the verdict out: it sends,

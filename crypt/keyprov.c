@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crypt's OpenSSL provider, built in (OSSL_PROVIDER_add_builtin): the
  * private key never enters crypt. Its keys wrap the certificate's

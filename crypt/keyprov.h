@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crypt's own OpenSSL provider ("vnetkey"): keys that hold only the
  * public half of the certificate's key, and a signature operation that

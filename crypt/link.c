@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A link: one TLS connection to a peer and its wire protocol. Anything
  * malformed or unexpected closes that link, with a logged reason and a

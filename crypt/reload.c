@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A new configuration applied while links are up. The monitor has
  * checked it and refused any change that needs a restart; what may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS 1.3 only, X.509 on both ends against the configured CA. The
  * certificate and CA arrive from the monitor in memory; crypt opens no

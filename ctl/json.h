@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small JSON reader for vnetctl: the replies of the control socket
  * parsed into a flat array of tokens (no allocation per value, no

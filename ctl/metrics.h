@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * `vnetctl metrics`: the control socket's JSON replies (stats, links,
  * macs) rewritten in the Prometheus text exposition format, version

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vnetctl: the operator's view of a running vnetd, through its control
  * socket. It sends one request line and prints the reply; the monitor

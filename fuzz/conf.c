@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf_parse() on arbitrary text, as the monitor calls it on the file
  * and every worker on the MSG_CONFIG copy. A failure must leave nothing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Source-level coverage of the daemon's code by the fuzz corpora:
 # builds every target again with clang's source-based coverage, replays
 # fuzz/corpus/T, fuzz/regressions/T and (when present) fuzz/build/new/T,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Send frames the capture topology does not make by itself.
 
 Usage (inside the VM's namespace): craft.py IFNAME SRC_MAC DST_MAC

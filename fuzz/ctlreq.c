@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctlreq_parse() on whatever a local client writes to the control
  * socket (monitor/control.c hands it the bytes read, at most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame_parse(), as inject (through offload_prepare) and the unit tests
  * call it, on an arbitrary frame. The input is the frame: libFuzzer's

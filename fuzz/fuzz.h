@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared by the libFuzzer harnesses in fuzz/: the invariant check, a
  * checksum reference independent of lib/csum.c, and byte helpers.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # libFuzzer targets for vnet (doc/FUZZING.md). Included by GNUmakefile,
 # so every path is relative to the top of the tree.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The forwarding decision (lib/fwd.c) over a run of frames: whatever
  * the frames and their order, a verdict is well formed, never sends a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The layer-2 policy (lib/l2pol.c): l2pol_hygiene(), which capture runs
  * on every frame from a VM or the LAN, and l2pol_inject(), which inject

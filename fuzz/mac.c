@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The MAC helpers that meet outside bytes: mac_parse() (configuration
  * text) with mac_format(), and the sorted set capture's filter and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Regenerate the seed corpora in fuzz/corpus/ (see doc/FUZZING.md).
 #
 #   fuzz/mkcorpus.sh                 everything; the frame and offload

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Seed inputs for the wire and msg targets, built with the project's own
  * encoders (lib/wire.c, privsep/msg.c batch_add), so the seeds are what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msg_decode() on every channel's table, as msg_recv() calls it for each
  * message a channel delivers, checked against a model of the rules in

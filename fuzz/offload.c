@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Differential target for lib/offload.c: what inject does with every
  * frame crypt hands it (offload_prepare, then offload_segment when the

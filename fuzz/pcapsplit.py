@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Split pcap files into a small, deduplicated set of seed frames.
 
 Usage: pcapsplit.py [--max N] [--per-kind K] [--largest L] FRAME_DIR OFFLOAD_DIR PCAP...

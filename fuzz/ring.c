@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data ring's consumer (privsep/ring.c, ring_recv) against a hostile
  * producer: the input is the producer's published tail (4 bytes, host

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Run the libFuzzer targets built by "make fuzz" (see doc/FUZZING.md).
 #
 #   run.sh run SECS TARGET...    fuzz each target for SECS seconds, one at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire decoder as crypt runs it (crypt/link.c link_read and
  * link_records): bytes arrive in pieces into a LINK_RBUF buffer, every

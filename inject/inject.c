@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The inject worker: opens an AF_PACKET socket with PACKET_VNET_HDR
  * while it holds CAP_NET_RAW, drops everything, then writes the frames

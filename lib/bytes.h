@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Big-endian (network order) fields in a byte buffer: headers on the
  * wire and in frames. Byte by byte, so p need not be aligned and the

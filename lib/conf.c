@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vnetd configuration parser (grammar in vnetd.conf(5)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vnetd configuration: parsed from text by a pure function, so the
  * monitor (reading the file), the workers (receiving the same text from

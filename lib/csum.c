@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Internet checksum (RFC 1071). Sums are of big-endian 16-bit words, so
  * a folded result is stored on the wire with a big-endian write.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Internet checksum helpers (RFC 1071): pure functions. */
 #ifndef VNET_LIB_CSUM_H
 #define VNET_LIB_CSUM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Control socket requests: one line, "COMMAND[ json]\n", nothing else.
  * Parsed by a pure function so the fuzzer drives the daemon's code.

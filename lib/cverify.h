@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The content a TLS 1.3 CertificateVerify signs (RFC 8446, 4.4.3): 64
  * bytes of 0x20, the context string of the signer's side, a zero byte,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Ethernet frame parsing. Every length below comes from the wire, so
  * each read is preceded by a check of the bytes left, written as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Ethernet frame parsing: pure functions, no I/O, no globals.
  * Everything here may be handed bytes from a hostile network.

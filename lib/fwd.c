@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Where each frame goes. Pure: the table and the addresses in, a
  * verdict out; nothing here sends, counts or logs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The forwarding decision: where a frame goes, from the table and the
  * frame's addresses alone. crypt does the sending, counting and logging

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Layer-2 policy (see l2pol.h): pure functions of a frame and a config. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Layer-2 policy: what a side may put on its wire, decided from its own
  * configuration alone, so that no process has to trust the one before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The one rule for outside text in a log record: see logsafe.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Outside text in a log record. A record is one line of key=value
  * fields, and a value that may hold blanks is put in double quotes

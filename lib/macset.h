@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A sorted set of MAC addresses: bounded by construction, no growth. */
 #ifndef VNET_LIB_MACSET_H
 #define VNET_LIB_MACSET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checksum and segmentation offload for captured frames: see offload.h.
  * The TCP checksum field convention is the kernel's CHECKSUM_PARTIAL

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Turning a captured frame into something the kernel will inject
  * correctly. libpcap on Linux hands us 64 KiB GSO super-frames and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "lib/ratelim.h"
 
 void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Rate limiting of repeated log records, so a hostile peer cannot flood
  * the audit trail. Suppressed records are counted, and the count is

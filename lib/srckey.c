@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include <netinet/in.h>
 #include <string.h>
 

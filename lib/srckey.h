@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Which "source" a connection comes from, for the proxy's limits on
  * connections not yet authenticated (max-pending-per-source). An IPv4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Record codec for the peer-to-peer protocol (see lib/wire.h).
  * Every input is hostile: lengths are checked before any byte is read,

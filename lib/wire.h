@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The peer-to-peer wire protocol, spoken inside TLS 1.3.
  *

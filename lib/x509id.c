@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The proxy and a host prove different things with their certificates,
  * so each must carry the extended key usage of its TLS role: a host's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a certificate must carry to stand for a vnet peer, checked on the
  * peer's certificate during the handshake (crypt) and on our own at

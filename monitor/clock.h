@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The monitor's time: restart delays, client deadlines and uptime, all
  * as struct timespec on CLOCK_MONOTONIC (wall-clock steps move none of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket vnetctl(8) talks to: a UNIX stream socket, mode
  * 0660, owned by root and the configured group. One request per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The privileged parent: supervises the workers, owns the audit trail. */
 #ifndef VNET_MONITOR_MONITOR_H
 #define VNET_MONITOR_MONITOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Loading the configuration and the key material, and the sockets. */
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The private key, and the only signatures it makes. crypt speaks TLS
  * but holds no private key (crypt/keyprov.c): for each handshake it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting, feeding, watching and restarting the workers. Every worker
  * is treated as hostile: its messages are checked against the table of

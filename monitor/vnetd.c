@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vnetd: the privileged monitor. It reads the configuration and the key
  * material, creates the channels, starts the capture, crypt and inject

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging. The monitor alone writes to syslog (or stderr with -d);
  * workers hand their records to the monitor as MSG_LOG messages.

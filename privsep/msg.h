@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one message layer every channel uses (SOCK_SEQPACKET socketpairs,
  * so the kernel keeps message boundaries and a message is all or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data channels' tables. What each type is (length, descriptor,
  * payload) is msg.c's msg_types[]; which types a control channel takes

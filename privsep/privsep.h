@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The privilege separation mechanism: starting a worker, and the one
  * routine every worker calls to give up its privileges.

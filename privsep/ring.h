@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data channels' frames travel through shared-memory rings; the
  * socketpair beside each ring only carries doorbells (MSG_WAKE).

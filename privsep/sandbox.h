@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * seccomp allow-lists, one table per process role in sandbox.c
  * (libseccomp, default action: kill the process). A debug build

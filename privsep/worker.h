@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What every worker does the same way: setup, stats, control channel. */
 #ifndef VNET_PRIVSEP_WORKER_H
 #define VNET_PRIVSEP_WORKER_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install the Debian packages vnet needs to build and test, only those
 # that are missing. Does nothing (and needs no network) when all are there.
 set -eu

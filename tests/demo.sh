@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make demo: show vnet putting a remote VM on the home LAN, end to end,
 # in throwaway network namespaces. Needs root and a built tree
 # (VNET_BUILD, default ./build). Exits non-zero if any step fails.

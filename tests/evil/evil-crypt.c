@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A compromised crypt, for tests only (never installed): it starts and
  * confines itself exactly as the real crypt does (its seccomp filter,

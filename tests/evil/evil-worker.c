@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A hostile worker, for tests only (never installed): it starts like a
  * real one, then breaks its channel's rules towards the monitor, which

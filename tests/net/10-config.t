@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # vnetd -n: configuration check. No namespaces needed.
 . "$(dirname "$0")/lib.sh"
 vn_prereq

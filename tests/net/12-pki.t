@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # vnet-pki end to end: a CA, a proxy and a host certificate with the key
 # usages and names vnetd checks (read back with openssl), vnetd -n taking
 # each for its own role and refusing it for the other, revocation seen

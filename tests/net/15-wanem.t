@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The WAN emulator (tests/tools/wanem) measured against its own profile:
 # delay by ping, loss by a counted UDP stream (and its own counters),
 # jitter without reordering, reordering, the rate limit, a reproducible

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The VM joins the home LAN through vnet: DHCP, IPv4 and IPv6 pings,
 # 64 MiB TCP each way, and the workers' privileges.
 . "$(dirname "$0")/lib.sh"

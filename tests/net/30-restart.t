@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Recovery: a killed worker is replaced and traffic resumes; vnetd stops
 # cleanly on SIGTERM and the link comes back when it starts again.
 . "$(dirname "$0")/lib.sh"

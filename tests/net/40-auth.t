@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Authentication and authorization: a host with a certificate from
 # another CA, or a valid certificate the proxy does not list, gets no
 # link; frames from a MAC the proxy does not list for the host never

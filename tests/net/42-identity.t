@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Identities are enforced during the handshake: the proxy's certificate
 # must carry serverAuth and a host's clientAuth (an extendedKeyUsage that
 # lacks it, or none at all, is refused), and a host's certificate must

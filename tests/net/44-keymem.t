@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # No copy of the key material's PEM text stays in a worker's memory.
 # The monitor reads the certificate, key and CA files and sends them to
 # crypt as messages; crypt loads them into OpenSSL before its drop and

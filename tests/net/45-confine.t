@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Confinement as the kernel sees it, while traffic flows: every worker of
 # both daemons runs as user vnetd (all uids and gids), holds no capability
 # in any set, has no_new_privs and a seccomp filter, is chrooted to the

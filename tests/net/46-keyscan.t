@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The private key never enters crypt, the process that talks to the
 # network. With the link up, every readable mapping of each daemon's
 # vnet-crypt (/proc/PID/maps, /proc/PID/mem) is searched for the secret

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The monitor treats every worker as hostile. A worker that breaks its
 # control channel's rules (tests/evil/evil-worker.c) is killed (SIGKILL),
 # audited (event=worker_violation), and restarted with a growing delay;

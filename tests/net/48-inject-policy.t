@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # inject trusts no frame crypt hands it (issue 16, point 2). A hostile
 # crypt (tests/evil/evil-crypt.c), confined as the real one, writes
 # frames this side's policy forbids straight into the real data ring to

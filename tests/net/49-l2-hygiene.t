@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Layer-2 hygiene (issue 16, point 3), through a real pair with
 # "vlan-allow 10" on both sides:
 #   the VM sends 802.1Q VID 20, 802.1ad and 0x9100-tagged broadcasts,

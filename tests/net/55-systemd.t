@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # etc/vnetd.service and etc/vnetd@.service: systemd's exposure score, a
 # clean parse, and the confinement directives the daemon depends on, for
 # each; then that the template differs from vnetd.service only where an

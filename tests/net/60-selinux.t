@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The SELinux policy module in selinux/: build it with Debian's refpolicy
 # development files, install it into a private copy of the installed
 # selinux-policy-default store (semodule -p TMPROOT), and check the kernel

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # One proxy, two hosts, two VMs on each: every VM leases through vnet and
 # answers the client; VMs talk within and across hosts, and cross-host
 # unicast goes link to link, never onto the home LAN; the proxy's table

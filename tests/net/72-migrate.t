@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Live migration: VM1 moves between hosts A and B (both authorized for
 # its MAC) in the middle of a 256 MiB TCP transfer, each way; the one
 # connection survives with matching sha256, VM1 keeps its address, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A hostile but authenticated host (CN=flooder, authorized for one MAC)
 # floods the proxy with frames from 100,000 random source MACs
 # (tests/tools/wirepeer.py). The legitimate VM stays reachable, the

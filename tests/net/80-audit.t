@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The audit trail as an operator's syslog daemon receives it: rsyslogd
 # (private sockets and files in the temp dir) and vnetd started WITHOUT
 # -d, so it daemonizes and logs with syslog(3) to a /dev/log that exists

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # vnetctl against a running pair: status, links, macs and stats, human
 # and JSON (-j, checked with jq, field names exactly as documented in
 # vnetctl(8)), their values against the real state (worker pids from the

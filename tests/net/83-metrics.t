@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # vnetctl metrics against a running pair: the text is parsed by
 # Prometheus' own parser (Debian's python3-prometheus-client, through
 # tests/net/metrics_check.py), follows its naming conventions, and every

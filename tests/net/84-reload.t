@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Live reload on a proxy with two hosts (vmhost1, vmhost2, each with its
 # own VM). While 128 MiB cross host 1's link (throttled to 120 Mbit/s in
 # the VM, so the transfer spans the reloads), a reload that removes

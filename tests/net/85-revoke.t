@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Revocation and rotation by reload (issue 17 point 2), on a proxy with
 # two hosts, A and B, one VM each:
 # - while VM B sends 64 MiB to the client, host A's certificate is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make install / make uninstall into a DESTDIR, from a copy of the source
 # tree (so the shared build directory is never written), inside a mount
 # namespace where / is read-only and only the test's temp dir is

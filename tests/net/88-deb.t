@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The Debian package, end to end: `make deb` builds it (debhelper,
 # dpkg-buildpackage) under this test's temp dir and lintian finds no
 # error and no warning that is not overridden with a reason; dpkg -i

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A hostile storm against a working proxy. While the legitimate host
 # carries a 128 MiB transfer client -> VM, 1000 hostile attempts from
 # another address (host2's namespace), 8 at a time, hit the proxy's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # max-pending-per-source counts an IPv6 /64 as one source, an IPv4
 # address as one source, and an IPv4 client of a dual-stack listener
 # (::ffff:a.b.c.d) as its IPv4 address. The proxy runs alone in one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Crash recovery under load: while a TCP transfer client -> VM runs
 # through the bridge, kill -9 every worker (capture, crypt, inject) of
 # each daemon (host, then proxy), one at a time. Each death is audited

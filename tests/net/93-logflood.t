@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A worker can neither stall the monitor nor forge a log record. A
 # hostile vnet-crypt (tests/evil/evil-worker.c, log-flood) says it is
 # ready, then floods well-formed MSG_LOG records from three threads, as

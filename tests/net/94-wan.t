@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A 30 s WAN outage during a transfer. nft in the host's namespace drops
 # every frame in and out of its wan0 (no error reaches any sender, every
 # TCP connection's state survives). Keepalives detect the loss (link_down

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A crash storm: the proxy's crypt worker is killed (SIGKILL) as soon as
 # each replacement appears, up to 200 times, bounded in time. The
 # monitor must back off (worker_restart delay_ms doubling from 100 ms up

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Soak: for 2 minutes, a continuous series of 16 MiB transfers client ->
 # VM (each sha256-checked), while the WAN is cut every 10 s for 4 s (nft
 # drop in the host's namespace: longer than the 3 s keepalive timeout, so

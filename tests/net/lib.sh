@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/net/lib.sh: shared code for vnet's network-namespace tests.
 #
 # Sourced (bash only) by the TAP scripts tests/net/*.t and by tests/demo.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Check the output of `vnetctl metrics` with Prometheus' own parser
 (Debian's python3-prometheus-client) and against the `vnetctl -j` replies
 (stats, links, macs) taken just before it and just after it: every value

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/net/multihost.sh: helpers for the multi-host tests (70-multihost,
 # 72-migrate, 74-flood). Sourced after lib.sh, whose cleanup, TAP,
 # daemon and log helpers these build on.

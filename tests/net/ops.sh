@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/net/ops.sh: helpers for the operator-facing tests (80-audit,
 # 82-vnetctl, 84-reload, 86-install). Sourced after lib.sh, whose TAP,
 # cleanup, topology, certificate and daemon helpers these build on.

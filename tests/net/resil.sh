@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/net/resil.sh: helpers for the resilience tests (90-hostile,
 # 92-crash, 94-wan, 96-storm, 98-soak). Sourced after lib.sh, whose
 # TAP, cleanup, topology, daemon and log helpers these build on; every

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """hostile: many hostile connection attempts against a vnet proxy, for tests.
 
     hostile.py --connect IP [--port P] --par N --dir DIR [options]

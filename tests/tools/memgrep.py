@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """memgrep: count where strings occur in a live process's memory.
 
     memgrep.py PID NEEDLE...

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """slowloris: open plaintext TCP connections that never send a byte.
 
     slowloris.py --connect IP --port P [--bind SRC] [--conns N]

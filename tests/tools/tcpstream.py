@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """tcpstream: a paced TCP file transfer with a progress log, for tests.
 
     tcpstream.py recv --bind IP --port P --out FILE [--progress LOG]

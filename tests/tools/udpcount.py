@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """udpcount: a counted, paced UDP stream, to measure loss, reordering and
 rate through a link (tests/net/15-wanem.t).
 

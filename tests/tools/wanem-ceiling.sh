@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # wanem-ceiling.sh: how fast the WAN emulator forwards, and at what CPU
 # cost, for doc/PERFORMANCE.md ("The WAN emulator"). Not part of check.
 # Run as root, alone, under the test lock:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wanem: a small WAN emulator, for tests and the benchmark only (never
  * installed). This kernel has no sch_netem, so the WAN is a process: it

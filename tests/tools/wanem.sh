@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/tools/wanem.sh: the WAN emulator (tests/tools/wanem.c) between two
 # network namespaces, for the network-namespace tests and the benchmark.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """wirepeer: a scriptable vnet wire-protocol client, for tests.
 
 It speaks the host side of vnet's wire protocol (lib/wire.h) to a proxy:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Frame builders shared by the unit tests (test_frame.c, test_offload.c).
  * A frame is appended field by field in network order, so each offset

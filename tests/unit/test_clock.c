@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The monitor's millisecond arithmetic on timespecs (monitor/clock.h). */
 #include <stdarg.h>
 #include <stddef.h>

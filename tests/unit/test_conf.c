@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the configuration parser (lib/conf.c).
  * Run from the repository root: the example files in etc/ are parsed too.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket's request parser. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * capture's own BPF program (capture/bpf.c) against the rule it stands
  * for (filter_wants() in capture/filter.c), run by libpcap's own BPF

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame_parse() and MAC helper tests. Frames are built by hand, byte by
  * byte, so every offset asserted below can be checked against the

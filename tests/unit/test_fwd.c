@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The forwarding decision (lib/fwd.c): one test per rule of
  * doc/ARCHITECTURE.md's "Forwarding", "Aging, moves and limits" and

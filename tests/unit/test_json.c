@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vnetctl's JSON reader (ctl/json.c) and the metrics it writes from it
  * (ctl/metrics.c): what vnetd sends, and what it must refuse.

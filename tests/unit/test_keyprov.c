@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crypt's key provider (crypt/keyprov.c) in a real TLS 1.3 handshake,
  * over a BIO pair: the server's key is the provider's (public half

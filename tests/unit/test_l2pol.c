@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The layer-2 policy (lib/l2pol.c): hygiene on both sides, and inject's
  * rules for the proxy and for the host, each as doc/ARCHITECTURE.md

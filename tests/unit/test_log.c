@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fatal() and fatalx(): the record they leave, and that they end the process. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one rule for outside text in a log record (lib/logsafe.h), and
  * the monitor's check of crypt's report fields, which must accept

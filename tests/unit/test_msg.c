@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The message layer: tables, exact lengths, descriptors, batches. */
 #include <stdarg.h>
 #include <stddef.h>

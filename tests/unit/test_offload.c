@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checksum and offload tests. Checksums are verified with a reference
  * written here from RFC 1071 and RFC 8200 (pseudo-headers laid out as

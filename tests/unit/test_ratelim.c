@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The log rate limiter: bursts are cut, and every record is accounted. */
 #include <stdarg.h>
 #include <stddef.h>

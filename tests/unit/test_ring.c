@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data rings: messages through shared memory, doorbells beside
  * them, and peers that lie about positions and lengths.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Escape tests. For each worker role a child process starts as that
  * worker starts (privsep_startcaps with the role's capabilities, its

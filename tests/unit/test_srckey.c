@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The proxy's pre-authentication limits: what counts as one source. */
 #include <stdarg.h>
 #include <stddef.h>

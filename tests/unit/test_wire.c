@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the record codec (lib/wire.c).
  * Inputs under test are copied into heap buffers of exactly the length

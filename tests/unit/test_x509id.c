@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the certificate identity rules (lib/x509id.c) on
  * certificates built in memory: subjects no openssl command line can
