@@ -318,6 +318,8 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 	}
 }
 
+static struct worker_role crypt_role;
+
 /*
  * Everything before the drop: the setup it was given checked, the TLS
  * context loaded from memory, the forwarding table, the rings. crypt
@@ -350,9 +352,15 @@ crypt_open(void *arg)
 	ratelim_init(&c->rl_unauth, 10, 1000);
 	ratelim_init(&c->rl_event, 20, 1000);
 	ratelim_init(&c->rl_refuse, 5, 1000);
+	/*
+	 * Known only now, from the configuration: the proxy's crypt is
+	 * confined to accepting, the host's to dialing.
+	 */
+	crypt_role.sandbox = c->conf.role == CONF_ROLE_PROXY ?
+	    SANDBOX_CRYPT_PROXY : SANDBOX_CRYPT;
 }
 
-static const struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
+static struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
     .ctl = &crypt_ctl, .nofile = CRYPT_MAXLINKS + 16, .open = crypt_open };
 
 int
