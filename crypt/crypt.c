@@ -241,11 +241,18 @@ crypt_suppressed(uint64_t now)
 		    (unsigned long long)cr.c.refused_source);
 }
 
+/*
+ * Returns the number of descriptors; *busy is set when work is waiting
+ * that poll() would not report: frames left in the ring, or a link with
+ * data buffered in OpenSSL after it ran out of its read budget.
+ */
 static nfds_t
-crypt_pollset(void)
+crypt_pollset(int *busy)
 {
 	nfds_t	 n = 0;
 	size_t	 i;
+
+	*busy = ring_pending(&cr.from_capture_ring);
 
 	pfd[n].fd = FD_MONITOR;
 	pfd[n].events = POLLIN;
@@ -267,6 +274,8 @@ crypt_pollset(void)
 		    l->woff < l->wlen)
 			pfd[n].events |= POLLOUT;
 		pfl[n++] = l;
+		if (link_backlog(l))
+			*busy = 1;
 	}
 	return n;
 }
@@ -277,14 +286,14 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 	nfds_t	 n, i;
 	size_t	 k;
 	uint64_t now;
+	int	 busy;
 
 	while (!worker_quit) {
 		if (cr.conf.role == CONF_ROLE_HOST)
 			link_dial(&cr);
-		n = crypt_pollset();
-		/* Frames left in the ring (a fairness bound): no sleeping. */
-		if (poll(pfd, n, ring_pending(&cr.from_capture_ring) ? 0 :
-		    200) == -1) {
+		n = crypt_pollset(&busy);
+		/* Work left over by a fairness bound: no sleeping. */
+		if (poll(pfd, n, busy ? 0 : 200) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -297,7 +306,8 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
 			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {
-			if (pfd[i].revents == 0)
+			if (pfd[i].revents == 0 && (pfl[i] == NULL ||
+			    !link_backlog(pfl[i])))
 				continue;
 			if (pfl[i] == NULL)
 				link_accept(&cr);
