@@ -257,11 +257,18 @@ crypt_suppressed(uint64_t now)
 		    (unsigned long long)cr.c.refused_source);
 }
 
+/*
+ * Returns the number of descriptors; *busy is set when work is waiting
+ * that poll() would not report: frames left in the ring, or a link with
+ * data buffered in OpenSSL after it ran out of its read budget.
+ */
 static nfds_t
-crypt_pollset(void)
+crypt_pollset(int *busy)
 {
 	nfds_t	 n = 0;
 	size_t	 i;
+
+	*busy = ring_pending(&cr.from_capture_ring);
 
 	pfd[n].fd = FD_MONITOR;
 	pfd[n].events = POLLIN;
@@ -283,6 +290,8 @@ crypt_pollset(void)
 		    l->woff < l->wlen)
 			pfd[n].events |= POLLOUT;
 		pfl[n++] = l;
+		if (link_backlog(l))
+			*busy = 1;
 	}
 	return n;
 }
@@ -293,14 +302,14 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 	nfds_t	 n, i;
 	size_t	 k;
 	uint64_t now;
+	int	 busy;
 
 	while (!worker_quit) {
 		if (cr.conf.role == CONF_ROLE_HOST)
 			link_dial(&cr);
-		n = crypt_pollset();
-		/* Frames left in the ring (a fairness bound): no sleeping. */
-		if (poll(pfd, n, ring_pending(&cr.from_capture_ring) ? 0 :
-		    200) == -1) {
+		n = crypt_pollset(&busy);
+		/* Work left over by a fairness bound: no sleeping. */
+		if (poll(pfd, n, busy ? 0 : 200) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -313,7 +322,8 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		if (pfd[1].revents || ring_pending(&cr.from_capture_ring))
 			crypt_data(data, bell);
 		for (i = 2; i < n; i++) {
-			if (pfd[i].revents == 0)
+			if (pfd[i].revents == 0 && (pfl[i] == NULL ||
+			    !link_backlog(pfl[i])))
 				continue;
 			if (pfl[i] == NULL)
 				link_accept(&cr);
@@ -334,6 +344,8 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		link_reap(&cr);
 	}
 }
+
+static struct worker_role crypt_role;
 
 /*
  * Everything before the drop: the setup it was given checked, the TLS
@@ -367,9 +379,15 @@ crypt_open(void *arg)
 	ratelim_init(&c->rl_unauth, 10, 1000);
 	ratelim_init(&c->rl_event, 20, 1000);
 	ratelim_init(&c->rl_refuse, 5, 1000);
+	/*
+	 * Known only now, from the configuration: the proxy's crypt is
+	 * confined to accepting, the host's to dialing.
+	 */
+	crypt_role.sandbox = c->conf.role == CONF_ROLE_PROXY ?
+	    SANDBOX_CRYPT_PROXY : SANDBOX_CRYPT;
 }
 
-static const struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
+static struct worker_role crypt_role = { .sandbox = SANDBOX_CRYPT,
     .ctl = &crypt_ctl, .nofile = CRYPT_MAXLINKS + 16, .open = crypt_open };
 
 int

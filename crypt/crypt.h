@@ -115,6 +115,7 @@ void	 tls_reason(SSL *, int ret, char *buf, size_t len);
 /* crypt/link.c */
 struct link *link_new(struct crypt *, int fd, const char *peer, int client);
 void	 link_io(struct crypt *, struct link *, short revents);
+int	 link_backlog(const struct link *);
 /* code 0 closes silently; else the peer gets a close record if it can. */
 void	 link_close(struct crypt *, struct link *, const char *reason,
 	    uint16_t code);

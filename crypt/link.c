@@ -306,16 +306,48 @@ link_connecting(struct crypt *cr, struct link *l)
 	link_handshake(cr, l);
 }
 
+/*
+ * What one link may deliver per round of crypt's loop: four full TLS
+ * records, or 128 frames, whichever comes first (checked after each
+ * record, so at least one record is read). Without a bound, a peer that
+ * keeps its socket readable (a fast or hostile one) keeps crypt in this
+ * loop, and the other links, the capture ring and the monitor's
+ * requests wait behind it. Frames count too, as each costs crypt a
+ * forwarding decision whatever its size: a record of tiny frames is
+ * hundreds of them.
+ */
+#define LINK_READ_BUDGET	(4 * 16384)
+#define LINK_READ_FRAMES	128
+
+/*
+ * Whether OpenSSL holds data of this link's (a decrypted record, or
+ * bytes read from the socket but not yet decrypted) that poll() cannot
+ * see: a link that ran out of budget is then serviced next round
+ * without waiting for its socket.
+ */
+int
+link_backlog(const struct link *l)
+{
+	return (l->state == L_HELLO || l->state == L_UP) &&
+	    SSL_has_pending(l->ssl);
+}
+
 static void
 link_read(struct crypt *cr, struct link *l)
 {
+	uint64_t f0 = l->rx_frames;
+	size_t	 got = 0;
 	int	 n, err;
 	char	 why[512];
 
 	while (l->state == L_HELLO || l->state == L_UP) {
+		if (got >= LINK_READ_BUDGET ||
+		    l->rx_frames - f0 >= LINK_READ_FRAMES)
+			return;
 		n = SSL_read(l->ssl, l->rbuf + l->rlen,
 		    (int)(LINK_RBUF - l->rlen));
 		if (n > 0) {
+			got += (size_t)n;
 			l->rlen += (size_t)n;
 			l->last_rx_ms = now_ms();
 			link_records(cr, l);

@@ -89,7 +89,12 @@ drop_stdio(void)
 {
 	int	 fd, i;
 
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+	/*
+	 * Read-only: the monitor's filter, which the worker still runs
+	 * under here, allows no open for writing. A stray write to 1 or 2
+	 * fails with EBADF instead of reaching the monitor's log.
+	 */
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		fatal("drop: /dev/null");
 	for (i = 0; i <= 2; i++) {
 #ifdef VNET_SANITIZE

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +82,16 @@ struct sandbox_rule {
 	SB_ALLOW_ARG(mprotect, SB_NONE_OF(2, PROT_EXEC))
 
 /*
+ * The monitor opens files for reading only (the loader, configuration,
+ * keys and certificates on reload, /proc/PID/status): O_RDONLY is 0, so
+ * no access-mode bit, and nothing that creates, truncates or appends.
+ * O_TMPFILE's own bit only: O_TMPFILE includes O_DIRECTORY, which
+ * opendir() uses.
+ */
+#define SB_OPEN_WRITES	(O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |	\
+	    (O_TMPFILE & ~O_DIRECTORY))
+
+/*
  * The monitor's table is the union of what it needs (supervising,
  * signals, syslog, /proc/PID/status) and what a worker needs between
  * exec and its own, narrower filter (loader, getpwnam, raw socket open,
@@ -94,8 +105,8 @@ static const struct sandbox_rule sb_monitor[] = {
 	SB_ALLOW(writev),
 	SB_ALLOW(pread64),
 	SB_ALLOW(close),
-	SB_ALLOW(openat),
-	SB_ALLOW(open),
+	SB_ALLOW_ARG(openat, SB_NONE_OF(2, SB_OPEN_WRITES)),
+	SB_ALLOW_ARG(open, SB_NONE_OF(1, SB_OPEN_WRITES)),
 	SB_ALLOW(fstat),
 	SB_ALLOW(newfstatat),
 	SB_ALLOW(statx),
@@ -221,9 +232,22 @@ static const struct sandbox_rule sb_capture[] = {
 	    SB_EQ(2, PACKET_RX_RING)),
 };
 
-/* crypt: TCP over IPv4/IPv6 only. */
+/*
+ * Both crypts: their one socket option (TCP_NODELAY on each link;
+ * OpenSSL sets none, as kTLS is off), the file status flags, OpenSSL's
+ * entropy.
+ */
+#define SB_CRYPT							\
+	SB_WORKER,							\
+	SB_ALLOW_ARGS(setsockopt, SB_EQ(1, IPPROTO_TCP),		\
+	    SB_EQ(2, TCP_NODELAY)),					\
+	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_GETFL)),				\
+	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_SETFL)),				\
+	SB_ALLOW(getrandom)
+
+/* The host's crypt dials the proxy: TCP over IPv4/IPv6 only. */
 static const struct sandbox_rule sb_crypt[] = {
-	SB_WORKER,
+	SB_CRYPT,
 	/* the type's low four bits; the rest are SOCK_NONBLOCK and the like */
 	SB_ALLOW_ARGS(socket, SB_EQ(0, AF_INET),
 	    SB_MASKED(1, 0xf, SOCK_STREAM)),
@@ -235,16 +259,17 @@ static const struct sandbox_rule sb_crypt[] = {
 	 */
 	SB_ALLOW_ARG(connect, SB_EQ(2, sizeof(struct sockaddr_in))),
 	SB_ALLOW_ARG(connect, SB_EQ(2, sizeof(struct sockaddr_in6))),
-	SB_ALLOW(accept4),
-	/* TCP_NODELAY */
-	SB_ALLOW_ARG(setsockopt, SB_EQ(1, IPPROTO_TCP)),
 	/* the result of a non-blocking connect */
 	SB_ALLOW_ARGS(getsockopt, SB_EQ(1, SOL_SOCKET), SB_EQ(2, SO_ERROR)),
-	/* file status flags, nothing else of fcntl's */
-	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_GETFL)),
-	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_SETFL)),
-	/* OpenSSL's entropy */
-	SB_ALLOW(getrandom),
+};
+
+/*
+ * The proxy's crypt only accepts, on the listening socket the monitor
+ * passed it: a taken-over proxy crypt cannot open a connection anywhere.
+ */
+static const struct sandbox_rule sb_crypt_proxy[] = {
+	SB_CRYPT,
+	SB_ALLOW(accept4),
 };
 
 /* inject: sends batches on the packet socket it was given; creates none. */
@@ -265,6 +290,8 @@ static const struct {
 	[SANDBOX_CAPTURE] = { "capture", sb_capture, N(sb_capture) },
 	[SANDBOX_CRYPT] = { "crypt", sb_crypt, N(sb_crypt) },
 	[SANDBOX_INJECT] = { "inject", sb_inject, N(sb_inject) },
+	[SANDBOX_CRYPT_PROXY] = { "crypt-proxy", sb_crypt_proxy,
+	    N(sb_crypt_proxy) },
 };
 
 #ifdef VNET_SECCOMP_TRAP

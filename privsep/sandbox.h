@@ -14,8 +14,13 @@ enum sandbox_role {
 	SANDBOX_NONE = 0,
 	SANDBOX_MONITOR,
 	SANDBOX_CAPTURE,
-	SANDBOX_CRYPT,
+	SANDBOX_CRYPT,		/* the host's crypt: dials the proxy */
 	SANDBOX_INJECT,
+	/*
+	 * The proxy's crypt: only accepts on the socket the monitor gave
+	 * it. A filter only; its descriptors and capabilities are crypt's.
+	 */
+	SANDBOX_CRYPT_PROXY,
 };
 
 /* Install the role's filter. Returns 0, or -1 (the caller is fatal). */

@@ -7,6 +7,8 @@
  * it must die by SIGSYS. Another child does what the worker really
  * needs, which must all succeed. Every child first moves into a network
  * namespace of its own, so nothing here touches the machine's network.
+ * The monitor's filter is checked the same way, without the drop (the
+ * monitor keeps its ids): it may open files for reading only.
  * Needs root (it changes ids and opens raw sockets). Two more tests read
  * the role tables themselves (privsep/sandbox.c).
  */
@@ -15,6 +17,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <dirent.h>
 
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -53,6 +57,8 @@ struct opened {
 	int	 chan[2];	/* a control channel */
 	int	 packet;	/* capture/inject: raw socket */
 	int	 listener;	/* crypt: listening TCP socket on 127.0.0.1 */
+	int	 client;	/* crypt: connected to it, not yet accepted */
+	int	 inet;		/* an unconnected TCP socket (for escapes) */
 	int	 unixsock;	/* an unconnected UNIX socket (for escapes) */
 	struct sockaddr_in laddr;
 };
@@ -74,6 +80,22 @@ lo_up(void)
 }
 
 /* In the child: become a worker of this role, up to and with the drop. */
+static int
+is_crypt(enum sandbox_role role)
+{
+	return role == SANDBOX_CRYPT || role == SANDBOX_CRYPT_PROXY;
+}
+
+/* The monitor applies its filter to itself, keeping its ids. */
+static void
+become_monitor(struct opened *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->packet = o->listener = o->client = o->inet = o->unixsock = -1;
+	if (sandbox_apply(SANDBOX_MONITOR) == -1)
+		_exit(89);
+}
+
 static void
 become(enum sandbox_role role, struct opened *o)
 {
@@ -85,18 +107,25 @@ become(enum sandbox_role role, struct opened *o)
 	if (unshare(CLONE_NEWNET) == -1)
 		_exit(92);
 	lo_up();
-	caps = privsep_worker_caps(role, &ncaps);
+	if (role == SANDBOX_MONITOR) {
+		become_monitor(o);
+		return;
+	}
+	/* The proxy's crypt starts as crypt does: same fds, same caps. */
+	caps = privsep_worker_caps(is_crypt(role) ? SANDBOX_CRYPT : role,
+	    &ncaps);
 	if (privsep_startcaps(caps, ncaps) == -1)
 		_exit(93);
 	if (msg_socketpair(o->chan) == -1)
 		_exit(94);
-	o->packet = o->listener = -1;
-	if ((o->unixsock = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+	o->packet = o->listener = o->client = -1;
+	if ((o->unixsock = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    (o->inet = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		_exit(95);
-	if (role != SANDBOX_CRYPT &&
+	if (!is_crypt(role) &&
 	    (o->packet = socket(AF_PACKET, SOCK_RAW, 0)) == -1)
 		_exit(96);
-	if (role == SANDBOX_CRYPT) {
+	if (is_crypt(role)) {
 		memset(&o->laddr, 0, sizeof(o->laddr));
 		o->laddr.sin_family = AF_INET;
 		o->laddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -106,6 +135,11 @@ become(enum sandbox_role role, struct opened *o)
 		    getsockname(o->listener, (struct sockaddr *)&o->laddr,
 		    &sl) == -1)
 			_exit(97);
+		/* A peer waiting in the backlog, for the proxy to accept. */
+		if ((o->client = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+		    connect(o->client, (struct sockaddr *)&o->laddr,
+		    sizeof(o->laddr)) == -1)
+			_exit(98);
 	}
 	memset(&dr, 0, sizeof(dr));
 	dr.user = "nobody";
@@ -117,14 +151,28 @@ become(enum sandbox_role role, struct opened *o)
 
 enum escape {
 	E_OPEN, E_PACKET, E_NETLINK, E_INET, E_EXECVE, E_PTRACE,
-	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_MAX
+	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_INET_CONNECT,
+	E_SOCKOPT_KEEPALIVE, E_SOCKOPT_ULP, E_OPEN_WRONLY, E_OPEN_RDWR,
+	E_OPEN_CREAT, E_OPEN_TRUNC, E_OPEN_APPEND, E_OPEN_TMPFILE, E_ACCEPT,
+	E_MAX
 };
 
 static const char *const escape_names[E_MAX] = {
 	"open(/etc/passwd)", "socket(AF_PACKET)", "socket(AF_NETLINK)",
 	"socket(AF_INET)", "execve", "ptrace", "mprotect(PROT_EXEC)",
-	"mmap(PROT_EXEC)", "connect(UNIX socket)",
+	"mmap(PROT_EXEC)", "connect(UNIX socket)", "connect(AF_INET)",
+	"setsockopt(SO_KEEPALIVE)", "setsockopt(TCP_ULP)",
+	"open(O_WRONLY)", "open(O_RDWR)", "open(O_RDONLY|O_CREAT)",
+	"open(O_RDONLY|O_TRUNC)", "open(O_RDONLY|O_APPEND)",
+	"open(O_TMPFILE)", "accept4",
 };
+
+/* What the monitor's filter must refuse: every open that could write. */
+static const int monitor_escapes[] = {
+	E_OPEN_WRONLY, E_OPEN_RDWR, E_OPEN_CREAT, E_OPEN_TRUNC,
+	E_OPEN_APPEND, E_OPEN_TMPFILE, -1
+};
+#define MON_FILE	"/tmp/vnet-sandbox-monitor-escape"
 
 static void
 attempt(enum escape e, struct opened *o)
@@ -132,6 +180,7 @@ attempt(enum escape e, struct opened *o)
 	struct sockaddr_un	 sun;
 	char			*argv[] = { (char *)"true", NULL };
 	void			*p;
+	int			 on = 1;
 
 	switch (e) {
 	case E_OPEN:
@@ -160,6 +209,39 @@ attempt(enum escape e, struct opened *o)
 	case E_MMAP_EXEC:
 		(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case E_INET_CONNECT:
+		(void)connect(o->inet, (struct sockaddr *)&o->laddr,
+		    sizeof(o->laddr));
+		break;
+	case E_SOCKOPT_KEEPALIVE:
+		(void)setsockopt(o->inet, SOL_SOCKET, SO_KEEPALIVE, &on,
+		    sizeof(on));
+		break;
+	case E_SOCKOPT_ULP:
+		/* crypt's own level, another option: kernel TLS */
+		(void)setsockopt(o->inet, IPPROTO_TCP, TCP_ULP, "tls", 3);
+		break;
+	case E_OPEN_WRONLY:
+		(void)open(MON_FILE, O_WRONLY);
+		break;
+	case E_OPEN_RDWR:
+		(void)open("/dev/null", O_RDWR);
+		break;
+	case E_OPEN_CREAT:
+		(void)open(MON_FILE, O_RDONLY | O_CREAT, 0600);
+		break;
+	case E_OPEN_TRUNC:
+		(void)open(MON_FILE, O_RDONLY | O_TRUNC);
+		break;
+	case E_OPEN_APPEND:
+		(void)open(MON_FILE, O_RDONLY | O_APPEND);
+		break;
+	case E_OPEN_TMPFILE:
+		(void)open("/tmp", O_TMPFILE | O_RDONLY, 0600);
+		break;
+	case E_ACCEPT:
+		(void)accept4(o->listener, NULL, NULL, SOCK_CLOEXEC);
 		break;
 	case E_UNIX_CONNECT:
 		memset(&sun, 0, sizeof(sun));
@@ -195,21 +277,45 @@ in_child(enum sandbox_role role, int escape, int (*fn)(struct opened *))
 }
 
 static void
+check_escape(enum sandbox_role role, int e)
+{
+	int	 st = in_child(role, e, NULL);
+
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+		fail_msg("%s: %s was not killed by SIGSYS (status 0x%x: %s "
+		    "%d)", sandbox_name(role), escape_names[e], st,
+		    WIFSIGNALED(st) ? "signal" : "exit", WIFSIGNALED(st) ?
+		    WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+static void
 check_escapes(enum sandbox_role role)
 {
-	int	 e, st;
+	int	 e;
 
 	for (e = 0; e < E_MAX; e++) {
-		/* crypt may open TCP sockets: that one is not an escape. */
-		if (role == SANDBOX_CRYPT && e == E_INET)
+		/* The host's crypt dials: TCP sockets are not an escape. */
+		if (role == SANDBOX_CRYPT && (e == E_INET ||
+		    e == E_INET_CONNECT))
 			continue;
-		st = in_child(role, e, NULL);
-		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
-			fail_msg("%s: %s was not killed by SIGSYS (status "
-			    "0x%x: %s %d)", sandbox_name(role),
-			    escape_names[e], st, WIFSIGNALED(st) ? "signal" :
-			    "exit", WIFSIGNALED(st) ? WTERMSIG(st) :
-			    WEXITSTATUS(st));
+		/* The proxy's crypt accepts: that is its job. */
+		if (role == SANDBOX_CRYPT_PROXY && e == E_ACCEPT)
+			continue;
+		check_escape(role, e);
+	}
+}
+
+static void
+check_monitor_escapes(void)
+{
+	size_t	 i;
+
+	for (i = 0; monitor_escapes[i] != -1; i++)
+		check_escape(SANDBOX_MONITOR, monitor_escapes[i]);
+	/* Nothing was created on the way. */
+	if (access(MON_FILE, F_OK) == 0) {
+		(void)unlink(MON_FILE);
+		fail_msg("monitor: %s was created", MON_FILE);
 	}
 }
 
@@ -271,7 +377,8 @@ needs_crypt(struct opened *o)
 {
 	struct sockaddr_in6	 a6;
 	uint8_t			 rnd[16];
-	int			 s, s6, a, on = 1, err;
+	struct pollfd		 pfd = { .events = POLLOUT };
+	int			 s, s6, on = 1, err;
 	socklen_t		 sl = sizeof(err);
 
 	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -282,11 +389,12 @@ needs_crypt(struct opened *o)
 	if (connect(s, (struct sockaddr *)&o->laddr, sizeof(o->laddr)) == -1 &&
 	    errno != EINPROGRESS)
 		return 32;
-	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+	pfd.fd = s;
+	if (poll(&pfd, 1, 1000) != 1)
 		return 33;
-	if ((a = accept4(o->listener, NULL, NULL, SOCK_CLOEXEC)) == -1)
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 || err != 0)
 		return 34;
-	if (write(a, "x", 1) != 1)
+	if (write(s, "x", 1) != 1)
 		return 35;
 	/* IPv6 sockets too (the connect itself may fail here: no route). */
 	if ((s6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
@@ -298,10 +406,60 @@ needs_crypt(struct opened *o)
 	(void)connect(s6, (struct sockaddr *)&a6, sizeof(a6));
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return 37;
-	close(a);
 	close(s);
 	close(s6);
 	return needs_common(o);
+}
+
+/* The proxy's crypt: accept a peer, set its one option, use it. */
+static int
+needs_crypt_proxy(struct opened *o)
+{
+	uint8_t	 rnd[16];
+	int	 a, on = 1, fl;
+
+	if ((a = accept4(o->listener, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return 40;
+	if (setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		return 41;
+	if ((fl = fcntl(a, F_GETFL)) == -1 ||
+	    fcntl(a, F_SETFL, fl | O_NONBLOCK) == -1)
+		return 42;
+	if (write(a, "x", 1) != 1)
+		return 43;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return 44;
+	close(a);
+	return needs_common(o);
+}
+
+/*
+ * What the monitor opens after its drop, read-only: configuration and
+ * keys on reload (any regular file), /proc/PID/status, directories.
+ */
+static int
+needs_monitor(struct opened *o)
+{
+	char	 line[256];
+	FILE	*f;
+	DIR	*d;
+	int	 fd;
+
+	(void)o;
+	if ((fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC)) == -1)
+		return 50;
+	if (read(fd, line, sizeof(line)) <= 0)
+		return 51;
+	close(fd);
+	if ((f = fopen("/proc/self/status", "re")) == NULL)
+		return 52;
+	if (fgets(line, sizeof(line), f) == NULL)
+		return 53;
+	fclose(f);
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 54;
+	closedir(d);
+	return 0;
 }
 
 static void
@@ -322,6 +480,10 @@ static void test_inject_escapes(void **s) { (void)s; check_escapes(SANDBOX_INJEC
 static void test_capture_needs(void **s) { (void)s; check_needs(SANDBOX_CAPTURE, needs_capture); }
 static void test_crypt_needs(void **s) { (void)s; check_needs(SANDBOX_CRYPT, needs_crypt); }
 static void test_inject_needs(void **s) { (void)s; check_needs(SANDBOX_INJECT, needs_inject); }
+static void test_crypt_proxy_escapes(void **s) { (void)s; check_escapes(SANDBOX_CRYPT_PROXY); }
+static void test_crypt_proxy_needs(void **s) { (void)s; check_needs(SANDBOX_CRYPT_PROXY, needs_crypt_proxy); }
+static void test_monitor_escapes(void **s) { (void)s; check_monitor_escapes(); }
+static void test_monitor_needs(void **s) { (void)s; check_needs(SANDBOX_MONITOR, needs_monitor); }
 
 static size_t
 rows(enum sandbox_role role)
@@ -347,7 +509,7 @@ test_tables(void **s)
 
 	(void)s;
 	assert_int_equal(rows(SANDBOX_NONE), 0);
-	for (role = SANDBOX_MONITOR; role <= SANDBOX_INJECT; role++) {
+	for (role = SANDBOX_MONITOR; role <= SANDBOX_CRYPT_PROXY; role++) {
 		if ((n = rows(role)) == 0)
 			fail_msg("%s: empty table", sandbox_name(role));
 		for (i = 0; i < n; i++) {
@@ -390,7 +552,7 @@ test_monitor_covers_workers(void **s)
 	unsigned int	 narg;
 
 	(void)s;
-	for (role = SANDBOX_CAPTURE; role <= SANDBOX_INJECT; role++)
+	for (role = SANDBOX_CAPTURE; role <= SANDBOX_CRYPT_PROXY; role++)
 		for (i = 0; sandbox_row(role, i, &nr, &narg) == 0; i++) {
 			if (monitor_allows(nr))
 				continue;
@@ -432,6 +594,10 @@ main(void)
 		cmocka_unit_test(test_capture_needs),
 		cmocka_unit_test(test_crypt_needs),
 		cmocka_unit_test(test_inject_needs),
+		cmocka_unit_test(test_crypt_proxy_escapes),
+		cmocka_unit_test(test_crypt_proxy_needs),
+		cmocka_unit_test(test_monitor_escapes),
+		cmocka_unit_test(test_monitor_needs),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_monitor_covers_workers),
 	};
