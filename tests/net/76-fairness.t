@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Fairness in the proxy's crypt (issue 16, point 7). An authenticated
 # but hostile host (CN=flooder, tests/tools/tlsflood.py) floods its link
 # with small frames as fast as TLS allows while the VM behind the legitimate host

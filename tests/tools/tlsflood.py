@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """An authenticated host that floods its link as fast as TLS allows.
 
 tlsflood.py --connect ADDR --port N --cert C --key K --ca CA --mac MAC
