@@ -22,17 +22,7 @@ diag "offloads: ${VNET_OFFLOAD:-on} (no traffic is sent here; the proxy runs alo
 # 1: one namespace holding the proxy's interfaces, each a veth whose
 # peer stays in the same namespace (no dummy module needed).
 NS=$NS_PROXY
-topo_one() {
-	ns_add "$NS" || return 1
-	no_ipv6 "$NS" || return 1
-	veth "$NS" lan0 "$NS" lan0p && veth "$NS" wan0 "$NS" wan0p || return 1
-	VN_OFFLOAD=${VNET_OFFLOAD:-on}
-	offload_apply
-	ip -n "$NS" addr add "$PROXY_WAN/24" dev wan0 || return 1
-	for d in lan0 lan0p wan0 wan0p; do ip -n "$NS" link set "$d" up || return 1; done
-	ip -n "$NS" -br link
-}
-topo_one >"$VN_TMP/topo.out" 2>&1
+topo_alone "$NS" >"$VN_TMP/topo.out" 2>&1
 ok $? "namespace $NS: veth lan0 and wan0 ($PROXY_WAN), peers in the same namespace" ||
 	{ diag "$(cat "$VN_TMP/topo.out")"; fail_rest "namespace setup failed"; }
 

@@ -458,6 +458,21 @@ topo_add_vm_if2() {
 	offload_verify
 }
 
+# topo_alone NS: one namespace NS holding a proxy's lan0 and wan0
+# ($PROXY_WAN), each a veth whose peer (lan0p, wan0p) stays in NS: for
+# tests of one daemon's own processes. Call it outside check (its
+# subshell would lose NS from VN_NETNS, and the cleanup would miss it).
+topo_alone() {
+	local ns=$1 d
+	ns_add "$ns" && no_ipv6 "$ns" || return 1
+	veth "$ns" lan0 "$ns" lan0p && veth "$ns" wan0 "$ns" wan0p || return 1
+	VN_OFFLOAD=${VNET_OFFLOAD:-on}
+	offload_apply
+	ip -n "$ns" addr add "$PROXY_WAN/24" dev wan0 || return 1
+	for d in lan0 lan0p wan0 wan0p; do ip -n "$ns" link set "$d" up || return 1; done
+	ip -n "$ns" -br link
+}
+
 # topo_up_tap [EXTRA...]: topology (plus topo_add_EXTRA for each EXTRA)
 # as test 1 of a .t; fail_rest when it fails.
 topo_up_tap() {
