@@ -176,6 +176,8 @@ openssl ca -gencrl -config "$VN_TMP/old.cnf" -crl_lastupdate 20200101000000Z \
     -crl_nextupdate 20200102000000Z -out "$VN_TMP/crl.pem" >/dev/null 2>&1
 mark=$(log_mark "$PLOG")
 out=$(ctl proxy reload 2>&1); s=$?
+# crypt writes its record after the monitor answers the reload: wait for it.
+vnetd_wait proxy 5 "$mark" event=crl_expired when=reload policy=accept
 exp=$(log_lines "$PLOG" "$mark" event=crl_expired when=reload policy=accept)
 bmark=$(log_mark "$BLOG")
 kill_crypt hostB
