@@ -287,9 +287,10 @@ inject_segmented(struct inject *ij, const int *fds, size_t nfd,
 
 /*
  * Where a frame leaves: a bound VM's port only; an unbound VM (or the
- * proxy's LAN) through the bridge; a group frame through the bridge if
- * some VM is unbound and through every bound VM's port, never through
- * a port that is not a served VM's.
+ * proxy's LAN) through the bridge. A group frame out of every bound
+ * VM's port, never a port that is not a served VM's; but while some VM
+ * is unbound it must go into the bridge, which floods it to every port
+ * (the bound VMs' too, so not again through theirs).
  */
 static size_t
 inject_targets(const struct inject *ij, const uint8_t *f, int *fds)
@@ -297,8 +298,10 @@ inject_targets(const struct inject *ij, const uint8_t *f, int *fds)
 	size_t	 i, n = 0;
 
 	if (f[0] & 1) {
-		if (ij->fd != -1)
+		if (ij->fd != -1) {
 			fds[n++] = ij->fd;
+			return n;
+		}
 		for (i = 0; i < ij->nports; i++)
 			if (ij->ports[i].fd != -1)
 				fds[n++] = ij->ports[i].fd;
