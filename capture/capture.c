@@ -261,7 +261,8 @@ capture_kstats(struct capture *c)
 static int
 port_program(const struct capture *c, struct sock_fprog *fp)
 {
-	struct sock_filter	*p;
+	struct sock_filter	*p, *b;
+	const uint8_t		*m;
 	size_t			 i, n = 7 + 5 * c->nports;
 
 	if (n > BPF_MAXINSNS || (p = calloc(n, sizeof(*p))) == NULL)
@@ -277,9 +278,8 @@ port_program(const struct capture *c, struct sock_fprog *fp)
 	    c->bridge, 0, 1);
 	p[5] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 	for (i = 0; i < c->nports; i++) {
-		const uint8_t	*m = c->ports[i].mac;
-		struct sock_filter *b = p + 6 + 5 * i;
-
+		m = c->ports[i].mac;
+		b = p + 6 + 5 * i;
 		b[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    VNET_ETH_ALEN);
 		b[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
