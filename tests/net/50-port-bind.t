@@ -135,11 +135,19 @@ vm_port_recreate >"$VN_TMP/recreate.out" 2>&1 &&
 st=$?
 t1=$(now_ms)
 [ "$st" = 0 ] || diag "$(cat "$VN_TMP/recreate.out")"
+# Both workers running again on the new port (the pickup itself); the
+# ping after it also waits for the VM's ARP retry.
+ready() {
+	log_has "${VNETD_LOG[host]}" "$mark" event=worker_ready worker=capture &&
+	    log_has "${VNETD_LOG[host]}" "$mark" event=worker_ready worker=inject
+}
+wait_for 5 ready
+tr=$(now_ms)
 flows() { in_ns "$NS_VM" ping -4 -n -q -c 1 -W 0.2 "$CLIENT_IP" >/dev/null 2>&1; }
 wait_for 5 flows
 st=$?
 t2=$(now_ms)
-diag "port re-created in $((t1 - t0)) ms; traffic flowed again $((t2 - t1)) ms after"
+diag "port re-created in $((t1 - t0)) ms; capture and inject ready on it $((tr - t1)) ms after; traffic flowed again $((t2 - t1)) ms after"
 ok "$st" "VM's port re-created (new ifindex): the VM pings the client again within 5 s ($((t2 - t1)) ms)"
 # Gone and back within one 250 ms poll is "changed"; else "gone" then
 # "appeared".
