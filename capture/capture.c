@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -24,10 +27,23 @@
 #include "privsep/privsep.h"
 #include "privsep/worker.h"
 
+/* A VM bound to its bridge port: its frames count from there only. */
+struct cap_port {
+	uint8_t		 mac[VNET_ETH_ALEN];
+	unsigned	 ifindex;	/* 0: the port is not there */
+	const char	*name;		/* in conf.vm_ports */
+};
+
 struct capture {
 	struct conf	 conf;
-	struct served	 served;
-	pcap_t		*pcap;
+	struct served	 served;	/* taken from the bridge */
+	struct served	 all;		/* every VM: no VM-to-VM frames */
+	pcap_t		*pcap;		/* NULL: every VM is bound */
+	int		 portfd;	/* -1: no VM is bound */
+	unsigned	 bridge;	/* the bridge's ifindex */
+	struct cap_port	*ports;
+	size_t		 nports;
+	struct ratelim	 rl_port;	/* audit records of wrong ports */
 	struct msg_batch batch;
 	struct ring	 ring;		/* to crypt */
 	struct ratelim	 rl_drop;
@@ -36,11 +52,13 @@ struct capture {
 	int		 userfilter;	/* kernel filter widened: check here */
 	uint64_t	 captured, sent, batches, filtered;
 	uint64_t	 drop_truncated, drop_channel_full, drop_kernel;
+	uint64_t	 drop_wrong_port;
 	uint64_t	 drop_pol[L2POL_MAX];	/* by lib/l2pol.c's verdict */
 };
 
 static struct capture	 cap;
 static uint8_t		 batchbuf[MSG_MAX];
+static uint8_t		 portbuf[VNET_FRAME_MAX];
 
 static const struct worker_stat capture_stats[] = {
 	{ "captured", &cap.captured },
@@ -50,6 +68,7 @@ static const struct worker_stat capture_stats[] = {
 	{ "drop_truncated", &cap.drop_truncated },
 	{ "drop_channel_full", &cap.drop_channel_full },
 	{ "drop_kernel", &cap.drop_kernel },
+	{ "drop_wrong_port", &cap.drop_wrong_port },
 	/* lib/l2pol.c's names (l2pol_counter()); hygiene only here. */
 	{ "drop_short", &cap.drop_pol[L2POL_SHORT] },
 	{ "drop_vlan", &cap.drop_pol[L2POL_VLAN] },
@@ -166,11 +185,44 @@ capture_flush_audit(struct capture *c)
 	    "total=%llu", (unsigned long long)n, (unsigned long long)total);
 }
 
+/* The bound VM with this MAC, or -1. */
+static ssize_t
+port_find(const struct capture *c, const uint8_t *mac)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nports; i++)
+		if (memcmp(c->ports[i].mac, mac, VNET_ETH_ALEN) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* A whole frame from a VM: the rule, the hygiene, then the batch. */
+static void
+capture_take(struct capture *c, const uint8_t *f, size_t len)
+{
+	enum l2pol_verdict	 v;
+
+	/* With VMs bound, the bridge's filter no longer knows them all. */
+	if ((c->userfilter || c->nports > 0) &&
+	    !filter_wants(&c->conf, &c->all, f, len)) {
+		c->filtered++;
+		return;
+	}
+	if ((v = l2pol_hygiene(&c->pol, f, len)) != L2POL_PASS) {
+		capture_refuse(c, v, f, len);
+		return;
+	}
+	if (!batch_add(&c->batch, f, len)) {
+		capture_flush(c);
+		(void)batch_add(&c->batch, f, len);
+	}
+}
+
 static void
 capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture		*c = (struct capture *)arg;
-	enum l2pol_verdict	 v;
 
 	c->captured++;
 	if (h->caplen < h->len || h->caplen < VNET_FRAME_MIN ||
@@ -178,19 +230,12 @@ capture_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 		c->drop_truncated++;
 		return;
 	}
-	if (c->userfilter && !filter_wants(&c->conf, &c->served, bytes,
-	    h->caplen)) {
+	/* A bound VM's frames count from its port only, never from here. */
+	if (c->nports > 0 && port_find(c, bytes + VNET_ETH_ALEN) != -1) {
 		c->filtered++;
 		return;
 	}
-	if ((v = l2pol_hygiene(&c->pol, bytes, h->caplen)) != L2POL_PASS) {
-		capture_refuse(c, v, bytes, h->caplen);
-		return;
-	}
-	if (!batch_add(&c->batch, bytes, h->caplen)) {
-		capture_flush(c);
-		(void)batch_add(&c->batch, bytes, h->caplen);
-	}
+	capture_take(c, bytes, h->caplen);
 }
 
 /*
@@ -204,9 +249,165 @@ capture_kstats(struct capture *c)
 	struct tpacket_stats_v3	 st;
 	socklen_t		 sl = sizeof(st);
 
-	if (getsockopt(pcap_fileno(c->pcap), SOL_PACKET, PACKET_STATISTICS,
-	    &st, &sl) == 0)
+	if (c->pcap != NULL && getsockopt(pcap_fileno(c->pcap), SOL_PACKET,
+	    PACKET_STATISTICS, &st, &sl) == 0)
 		c->drop_kernel += st.tp_drops;
+}
+
+/*
+ * The kernel program of the port socket: incoming frames only, not the
+ * copy the bridge passes up to itself, and only from a bound VM's MAC.
+ * The rest of the rule (which port) is checked in capture_port_frame().
+ */
+static int
+port_program(const struct capture *c, struct sock_fprog *fp)
+{
+	struct sock_filter	*p, *b;
+	const uint8_t		*m;
+	size_t			 i, n = 7 + 5 * c->nports;
+
+	if (n > BPF_MAXINSNS || (p = calloc(n, sizeof(*p))) == NULL)
+		return -1;
+	p[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    SKF_AD_OFF + SKF_AD_PKTTYPE);
+	p[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    PACKET_OUTGOING, 0, 1);
+	p[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	p[3] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    SKF_AD_OFF + SKF_AD_IFINDEX);
+	p[4] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    c->bridge, 0, 1);
+	p[5] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	for (i = 0; i < c->nports; i++) {
+		m = c->ports[i].mac;
+		b = p + 6 + 5 * i;
+		b[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    VNET_ETH_ALEN);
+		b[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 |
+		    (uint32_t)m[2] << 8 | m[3], 0, 3);
+		b[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+		    VNET_ETH_ALEN + 4);
+		b[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    (uint32_t)m[4] << 8 | m[5], 0, 1);
+		b[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    VNET_FRAME_MAX);
+	}
+	p[n - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	fp->len = (unsigned short)n;
+	fp->filter = p;
+	return 0;
+}
+
+/*
+ * The bridge cannot say which port a frame came in on (what it passes
+ * up to itself arrives as its own), so bound VMs' frames are taken from
+ * a packet socket on every device, which sees each frame as it enters
+ * its port, with that port's index. A port missing now may come later:
+ * the monitor restarts capture when it does.
+ */
+static void
+priv_open_ports(struct capture *c)
+{
+	struct sockaddr_ll	 sll;
+	struct sock_fprog	 fp;
+	size_t			 i;
+	int			 sz = 16 * 1024 * 1024;
+
+	c->portfd = -1;
+	if ((c->ports = calloc(c->conf.nvms + 1, sizeof(*c->ports))) == NULL)
+		fatal("ports");
+	for (i = 0; i < c->conf.nvms; i++) {
+		if (c->conf.vm_ports == NULL || c->conf.vm_ports[i][0] == '\0')
+			continue;
+		memcpy(c->ports[c->nports].mac, c->conf.vms[i], VNET_ETH_ALEN);
+		c->ports[c->nports].name = c->conf.vm_ports[i];
+		c->ports[c->nports].ifindex = if_nametoindex(
+		    c->conf.vm_ports[i]);
+		c->nports++;
+	}
+	if (c->nports == 0)
+		return;
+	if ((c->bridge = if_nametoindex(c->conf.interface)) == 0)
+		fatal("event=error what=interface name=%s", c->conf.interface);
+	if (port_program(c, &fp) == -1)
+		fatalx("event=error what=port_filter ports=%zu", c->nports);
+	/* Protocol 0 until the program is in: nothing comes in unfiltered. */
+	if ((c->portfd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("event=error what=port_socket");
+	if (setsockopt(c->portfd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)) == -1)
+		fatal("event=error what=port_filter");
+	free(fp.filter);
+	(void)setsockopt(c->portfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = 0;
+	if (bind(c->portfd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		fatal("event=error what=port_bind");
+}
+
+/* A bound VM's MAC from elsewhere: a tenant forging it, or a loop. */
+static void
+capture_wrong_port(struct capture *c, const struct cap_port *p,
+    const uint8_t *f, size_t len, int ifindex)
+{
+	char		 dst[18], src[18];
+	uint64_t	 supp;
+
+	c->drop_wrong_port++;
+	if (!ratelim_allow(&c->rl_port, now_ms(), &supp))
+		return;
+	audit("event=drop reason=wrong_port src=%s dst=%s type=0x%02x%02x "
+	    "len=%zu ifindex=%d port=%s port_ifindex=%u total=%llu "
+	    "suppressed=%llu", mac_format(f + VNET_ETH_ALEN, src),
+	    mac_format(f, dst), f[12], f[13], len, ifindex, p->name,
+	    p->ifindex, (unsigned long long)c->drop_wrong_port,
+	    (unsigned long long)supp);
+}
+
+static void
+capture_port_frame(struct capture *c, const uint8_t *f, size_t len,
+    const struct sockaddr_ll *sll)
+{
+	ssize_t	 i;
+
+	if (sll->sll_pkttype == PACKET_OUTGOING ||
+	    (unsigned)sll->sll_ifindex == c->bridge || len < VNET_FRAME_MIN ||
+	    (i = port_find(c, f + VNET_ETH_ALEN)) == -1)
+		return;
+	if (c->ports[i].ifindex == 0 ||
+	    (unsigned)sll->sll_ifindex != c->ports[i].ifindex) {
+		capture_wrong_port(c, &c->ports[i], f, len, sll->sll_ifindex);
+		return;
+	}
+	c->captured++;
+	capture_take(c, f, len);
+}
+
+/* What the port socket holds now, a batch's worth at most. */
+static void
+capture_port_read(struct capture *c)
+{
+	struct sockaddr_ll	 sll;
+	socklen_t		 sl;
+	ssize_t			 n;
+	int			 k;
+
+	for (k = 0; k < MSG_BATCH_MAXFRAMES; k++) {
+		sl = sizeof(sll);
+		n = recvfrom(c->portfd, portbuf, sizeof(portbuf), MSG_TRUNC,
+		    (struct sockaddr *)&sll, &sl);
+		if (n == -1)
+			break;
+		if ((size_t)n > sizeof(portbuf)) {
+			c->drop_truncated++;
+			continue;
+		}
+		capture_port_frame(c, portbuf, (size_t)n, &sll);
+	}
 }
 
 /* Everything before the drop: the MAC set, the ring, the pcap handle. */
@@ -216,16 +417,21 @@ capture_open(void *arg)
 	struct capture		*c = arg;
 	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CAPTURE);
 
-	if (served_build(&c->conf, &c->served) == -1)
+	if (served_build(&c->conf, &c->served, 1) == -1 ||
+	    served_build(&c->conf, &c->all, 0) == -1)
 		fatal("served");
 	if (ring_attach(&c->ring, fds->ring_out, fds->bell_out, 1) == -1)
 		fatal("setup: data ring");
 	ring_batch_start(&c->ring, &c->batch, batchbuf);
 	ratelim_init(&c->rl_drop, 5, 1000);
 	ratelim_init(&c->rl_policy, 10, 1000);
+	ratelim_init(&c->rl_port, 10, 1000);
 	if (l2pol_build(&c->pol, &c->conf) == -1)
 		fatal("setup: policy");
-	priv_open_pcap(c);
+	priv_open_ports(c);
+	/* Every VM bound: nothing is taken from the bridge itself. */
+	if (c->served.n > 0 || c->conf.role != CONF_ROLE_HOST)
+		priv_open_pcap(c);
 }
 
 static const struct worker_role capture_role = { .sandbox = SANDBOX_CAPTURE,
@@ -234,7 +440,7 @@ static const struct worker_role capture_role = { .sandbox = SANDBOX_CAPTURE,
 int
 main(int argc, char *argv[])
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	int		 n;
 
 	worker_init(argc, argv, "capture");
@@ -242,10 +448,12 @@ main(int argc, char *argv[])
 
 	pfd[0].fd = FD_MONITOR;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = pcap_get_selectable_fd(cap.pcap);
+	pfd[1].fd = cap.pcap != NULL ? pcap_get_selectable_fd(cap.pcap) : -1;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = cap.portfd;
+	pfd[2].events = POLLIN;
 	while (!worker_quit) {
-		if (poll(pfd, 2, 1000) == -1) {
+		if (poll(pfd, 3, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -257,17 +465,25 @@ main(int argc, char *argv[])
 				break;
 		}
 		/* Take what is there now; never wait for a batch to fill. */
-		if ((n = pcap_dispatch(cap.pcap, MSG_BATCH_MAXFRAMES,
-		    capture_frame, (u_char *)&cap)) == PCAP_ERROR)
+		if (cap.pcap != NULL && (n = pcap_dispatch(cap.pcap,
+		    MSG_BATCH_MAXFRAMES, capture_frame, (u_char *)&cap)) ==
+		    PCAP_ERROR)
 			fatalx("event=error what=pcap_dispatch reason=\"%s\"",
 			    pcap_geterr(cap.pcap));
+		if (cap.portfd != -1 && pfd[2].revents)
+			capture_port_read(&cap);
 		capture_flush(&cap);
 		capture_flush_audit(&cap);
 	}
-	pcap_close(cap.pcap);
+	if (cap.pcap != NULL)
+		pcap_close(cap.pcap);
+	if (cap.portfd != -1)
+		close(cap.portfd);
+	free(cap.ports);
 	l2pol_free(&cap.pol);
 	ring_detach(&cap.ring);
 	free(cap.served.macs);
+	free(cap.all.macs);
 	conf_free(&cap.conf);
 	return 0;
 }

@@ -18,7 +18,7 @@ struct served {
 struct bpf_program;
 
 /* capture/filter.c */
-int	 served_build(const struct conf *, struct served *);
+int	 served_build(const struct conf *, struct served *, int unbound_only);
 char	*filter_build(const struct conf *, const struct served *);
 int	 filter_wants(const struct conf *, const struct served *,
 	    const uint8_t *frame, size_t len);

@@ -15,8 +15,13 @@
 #include "capture/capture.h"
 #include "lib/macset.h"
 
+/*
+ * The MACs whose frames capture takes: every served one, or with
+ * unbound_only only the VMs no port binds (those capture takes from the
+ * bridge; a bound VM's frames come from its port, capture_port_read()).
+ */
 int
-served_build(const struct conf *c, struct served *s)
+served_build(const struct conf *c, struct served *s, int unbound_only)
 {
 	size_t	 i, total = 0, off = 0;
 
@@ -27,9 +32,15 @@ served_build(const struct conf *c, struct served *s)
 			total += c->hosts[i].nmacs;
 	if ((s->macs = calloc(total ? total : 1, sizeof(conf_mac))) == NULL)
 		return -1;
-	if (c->role == CONF_ROLE_HOST)
-		memcpy(s->macs, c->vms, total * sizeof(conf_mac));
-	else
+	if (c->role == CONF_ROLE_HOST) {
+		/* A VM bound to its port is taken from that port only. */
+		for (i = 0; i < c->nvms; i++)
+			if (!unbound_only || c->vm_ports == NULL ||
+			    c->vm_ports[i][0] == '\0')
+				memcpy(s->macs[off++], c->vms[i],
+				    sizeof(conf_mac));
+		total = off;
+	} else
 		for (i = 0; i < c->nhosts; i++) {
 			memcpy(s->macs + off, c->hosts[i].macs,
 			    c->hosts[i].nmacs * sizeof(conf_mac));

@@ -124,6 +124,11 @@ check_conf(const struct conf *c)
 		FUZZ_ASSERT(c->connect_addr[0] != '\0');
 		FUZZ_ASSERT(strpbrk(c->connect_addr, " \t") == NULL);
 		check_macs(c->vms, c->nvms);
+		FUZZ_ASSERT(c->nvms == 0 || c->vm_ports != NULL);
+		for (i = 0; i < c->nvms; i++) {
+			check_str(c->vm_ports[i], IF_NAMESIZE, 1);
+			FUZZ_ASSERT(strpbrk(c->vm_ports[i], "/: \t") == NULL);
+		}
 		FUZZ_ASSERT(c->listen_addr[0] == '\0');
 		FUZZ_ASSERT(c->listen_port == CONF_PORT_DEFAULT);
 		FUZZ_ASSERT(c->nhosts == 0 && c->hosts == NULL);
@@ -177,6 +182,16 @@ put_mac(FILE *f, const char *kw, const uint8_t *m)
 	    m[2], m[3], m[4], m[5]);
 }
 
+static void
+put_vm(FILE *f, const uint8_t *m, const char *port)
+{
+	fprintf(f, "vm \"%02x:%02x:%02x:%02X:%02X:%02X\"", m[0], m[1], m[2],
+	    m[3], m[4], m[5]);
+	if (port[0] != '\0')
+		fprintf(f, " port \"%s\"", port);
+	fprintf(f, "\n");
+}
+
 /* The configuration as text, every value quoted. NULL if too long. */
 static char *
 write_conf(const struct conf *c, size_t *len)
@@ -218,7 +233,7 @@ write_conf(const struct conf *c, size_t *len)
 		if (c->has_pin)
 			put_pin(f, "pin", c->pin);
 		for (i = 0; i < c->nvms; i++)
-			put_mac(f, "vm", c->vms[i]);
+			put_vm(f, c->vms[i], c->vm_ports[i]);
 	} else {
 		fprintf(f, "listen \"%s\" port %u\n", c->listen_addr,
 		    c->listen_port);
@@ -265,8 +280,11 @@ check_same(const struct conf *a, const struct conf *b)
 	SAMES(control); SAMES(control_group); SAME(max_pending);
 	SAME(max_pending_per_source); SAME(max_links);
 	SAME(nvlan_allow); SAME(vlan_allow);
-	if (a->nvms > 0)
+	if (a->nvms > 0) {
 		FUZZ_ASSERT(memcmp(a->vms, b->vms, a->nvms * 6) == 0);
+		for (i = 0; i < a->nvms; i++)
+			FUZZ_ASSERT(strcmp(a->vm_ports[i], b->vm_ports[i]) == 0);
+	}
 	for (i = 0; i < a->nhosts; i++) {
 		const struct conf_host *x = &a->hosts[i], *y = &b->hosts[i];
 

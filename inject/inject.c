@@ -39,17 +39,25 @@
  */
 #define SEGBUF_SIZE	(64 * (VNET_ETH_HLEN + 8 + 65536))
 
+/* A VM bound to its bridge port: frames for it go out there only. */
+struct inj_port {
+	uint8_t		 mac[VNET_ETH_ALEN];
+	int		 fd;		/* -1: the port is not there */
+};
+
 struct inject {
 	struct conf	 conf;
 	struct l2pol	 pol;
-	int		 fd;
+	int		 fd;		/* the bridge's; -1: every VM bound */
+	struct inj_port	*ports;
+	size_t		 nports;
 	size_t		 mtu;
 	struct ratelim	 rl;
 	struct ratelim	 rl_policy;	/* audit records of policy drops */
 	struct ring	 ring;		/* from crypt */
 	uint64_t	 frames, batches, sent, gso, segmented, floor_segmented;
 	uint64_t	 drop_parse, drop_oversize, drop_send, drop_msgsize;
-	uint64_t	 drop_gso_floor;
+	uint64_t	 drop_gso_floor, drop_no_port;
 	uint64_t	 drop_pol[L2POL_MAX];	/* by lib/l2pol.c's verdict */
 };
 
@@ -69,6 +77,7 @@ static const struct worker_stat inject_stats[] = {
 	{ "drop_msgsize", &inj.drop_msgsize },
 	{ "drop_send", &inj.drop_send },
 	{ "drop_gso_floor", &inj.drop_gso_floor },
+	{ "drop_no_port", &inj.drop_no_port },
 	/* lib/l2pol.c's names, in its order (l2pol_counter()). */
 	{ "drop_short", &inj.drop_pol[L2POL_SHORT] },
 	{ "drop_vlan", &inj.drop_pol[L2POL_VLAN] },
@@ -79,30 +88,56 @@ static const struct worker_stat inject_stats[] = {
 	{ "drop_dst_unserved", &inj.drop_pol[L2POL_DST_UNSERVED] },
 };
 
-static void
-priv_open_packet(struct inject *ij)
+/*
+ * A send-only packet socket bound to one device, moved to descriptor
+ * want: all inject ever writes on. -1 if the device is not there (a
+ * VM port may come later; the monitor then restarts us).
+ */
+static int
+priv_packet(const char *name, int want, int must)
 {
 	struct sockaddr_ll	 sll;
-	struct ifreq		 ifr;
-	int			 on = 1, sz = 4 * 1024 * 1024;
+	int			 fd, on = 1, sz = 4 * 1024 * 1024;
 	unsigned		 idx;
 
-	if ((idx = if_nametoindex(ij->conf.interface)) == 0)
-		fatal("event=error what=interface name=%s", ij->conf.interface);
+	if ((idx = if_nametoindex(name)) == 0) {
+		if (must)
+			fatal("event=error what=interface name=%s", name);
+		log_warnx("event=port_absent port=%s", name);
+		return -1;
+	}
 	/* Protocol 0: this socket only sends, it never receives. */
-	if ((ij->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1)
 		fatal("event=error what=packet_socket");
-	if (setsockopt(ij->fd, SOL_PACKET, PACKET_VNET_HDR, &on,
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &on,
 	    sizeof(on)) == -1)
 		fatal("event=error what=packet_vnet_hdr");
-	(void)setsockopt(ij->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = (int)idx;
 	sll.sll_protocol = 0;
-	if (bind(ij->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
-		fatal("event=error what=packet_bind interface=%s",
-		    ij->conf.interface);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		fatal("event=error what=packet_bind interface=%s", name);
+	if (dup2(fd, want) == -1)
+		fatal("event=error what=dup2 fd=%d", want);
+	close(fd);
+	return want;
+}
+
+/*
+ * The bridge's socket, for VMs no port binds (and the proxy's LAN); one
+ * per bound VM, on its port, sending out towards the VM: sent into the
+ * bridge, a frame would go wherever the bridge learnt the MAC, and a
+ * tenant who forged it would get it.
+ */
+static void
+priv_open_packet(struct inject *ij)
+{
+	struct ifreq	 ifr;
+	size_t		 i, unbound = 0;
+
+	ij->fd = priv_packet(ij->conf.interface, FD_PACKET, 1);
 	ij->mtu = ij->conf.mtu;
 	if (ij->mtu == 0) {
 		memset(&ifr, 0, sizeof(ifr));
@@ -112,6 +147,26 @@ priv_open_packet(struct inject *ij)
 			fatal("event=error what=mtu interface=%s",
 			    ij->conf.interface);
 		ij->mtu = (size_t)ifr.ifr_mtu;
+	}
+	if ((ij->ports = calloc(ij->conf.nvms + 1, sizeof(*ij->ports))) ==
+	    NULL)
+		fatal("ports");
+	for (i = 0; i < ij->conf.nvms; i++) {
+		if (ij->conf.vm_ports == NULL ||
+		    ij->conf.vm_ports[i][0] == '\0') {
+			unbound++;
+			continue;
+		}
+		memcpy(ij->ports[ij->nports].mac, ij->conf.vms[i],
+		    VNET_ETH_ALEN);
+		ij->ports[ij->nports].fd = priv_packet(ij->conf.vm_ports[i],
+		    FD_PACKET + 1 + (int)ij->nports, 0);
+		ij->nports++;
+	}
+	/* Every VM bound: nothing may go into the bridge at all. */
+	if (ij->conf.role == CONF_ROLE_HOST && unbound == 0) {
+		close(ij->fd);
+		ij->fd = -1;
 	}
 }
 
@@ -144,21 +199,21 @@ inject_drop(struct inject *ij, uint64_t *ctr, const char *reason, size_t len)
 		    (unsigned long long)*ctr, (unsigned long long)supp);
 }
 
+/*
+ * writev(2), never sendmsg(2): with no address the kernel sends on the
+ * device the socket is bound to, and the sandbox lets inject do nothing
+ * else on these sockets, so no frame can name another interface.
+ */
 static int
-inject_send(struct inject *ij, struct virtio_net_hdr *vh, const uint8_t *f,
-    size_t len)
+inject_send(int fd, struct virtio_net_hdr *vh, const uint8_t *f, size_t len)
 {
 	struct iovec	 iov[2];
-	struct msghdr	 mh;
 
 	iov[0].iov_base = vh;
 	iov[0].iov_len = sizeof(*vh);
 	iov[1].iov_base = (void *)(uintptr_t)f;
 	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	return sendmsg(ij->fd, &mh, 0) == -1 ? -1 : 0;
+	return writev(fd, iov, 2) == -1 ? -1 : 0;
 }
 
 /*
@@ -205,14 +260,14 @@ inject_flush_audit(struct inject *ij)
 
 /*
  * Segment here: the kernel refused a GSO frame, or offload_prepare()
- * put it below the GSO floor.
+ * put it below the GSO floor. Each segment goes to each of fds.
  */
 static void
-inject_segmented(struct inject *ij, const uint8_t *f, size_t len,
-    const struct virtio_net_hdr *vh)
+inject_segmented(struct inject *ij, const int *fds, size_t nfd,
+    const uint8_t *f, size_t len, const struct virtio_net_hdr *vh)
 {
 	struct virtio_net_hdr	 none;
-	size_t			 lens[SEG_MAX], nseg, i, off = 0;
+	size_t			 lens[SEG_MAX], nseg, i, k, off = 0;
 
 	if (offload_segment(f, len, vh, segbuf, sizeof(segbuf), lens, SEG_MAX,
 	    &nseg) != OFFLOAD_OK) {
@@ -221,52 +276,84 @@ inject_segmented(struct inject *ij, const uint8_t *f, size_t len,
 	}
 	memset(&none, 0, sizeof(none));
 	for (i = 0; i < nseg; i++) {
-		if (inject_send(ij, &none, segbuf + off, lens[i]) == -1)
-			inject_drop(ij, &ij->drop_send, "send", lens[i]);
+		for (k = 0; k < nfd; k++)
+			if (inject_send(fds[k], &none, segbuf + off,
+			    lens[i]) == -1)
+				inject_drop(ij, &ij->drop_send, "send",
+				    lens[i]);
 		off += lens[i];
 	}
 	ij->segmented++;
 }
 
-/* One batch's frames, prepared for a single sendmmsg(2). */
-struct outq {
-	struct mmsghdr		 mm[MSG_BATCH_MAXFRAMES];
-	struct iovec		 iov[MSG_BATCH_MAXFRAMES][2];
-	struct virtio_net_hdr	 vh[MSG_BATCH_MAXFRAMES];
-	unsigned		 n;
-};
-
-static struct outq	 outq;
-
-static void	inject_flush(struct inject *);
-
-/* Below the GSO floor: after what is queued, so the order holds. */
-static void
-inject_floor(struct inject *ij, const uint8_t *f, size_t len,
-    const struct virtio_net_hdr *vh)
+/*
+ * Where a frame leaves: a bound VM's port only; an unbound VM (or the
+ * proxy's LAN) through the bridge. A group frame out of every bound
+ * VM's port, never a port that is not a served VM's; but while some VM
+ * is unbound it must go into the bridge, which floods it to every port
+ * (the bound VMs' too, so not again through theirs).
+ */
+static size_t
+inject_targets(const struct inject *ij, const uint8_t *f, int *fds)
 {
-	inject_flush(ij);
-	ij->floor_segmented++;
-	inject_segmented(ij, f, len, vh);
+	size_t	 i, n = 0;
+
+	if (f[0] & 1) {
+		if (ij->fd != -1) {
+			fds[n++] = ij->fd;
+			return n;
+		}
+		for (i = 0; i < ij->nports; i++)
+			if (ij->ports[i].fd != -1)
+				fds[n++] = ij->ports[i].fd;
+		return n;
+	}
+	for (i = 0; i < ij->nports; i++)
+		if (memcmp(ij->ports[i].mac, f, VNET_ETH_ALEN) == 0) {
+			if (ij->ports[i].fd != -1)
+				fds[n++] = ij->ports[i].fd;
+			return n;
+		}
+	if (ij->fd != -1)
+		fds[n++] = ij->fd;
+	return n;
+}
+
+/* A frame the kernel refused: fall back, or count it under its reason. */
+static void
+inject_failed(struct inject *ij, int fd, struct virtio_net_hdr *vh,
+    const uint8_t *f, size_t len)
+{
+	if (errno == EINVAL && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		inject_segmented(ij, &fd, 1, f, len, vh);
+	else if (errno == EMSGSIZE)
+		inject_drop(ij, &ij->drop_msgsize, "emsgsize", len);
+	else
+		inject_drop(ij, &ij->drop_send, "send", len);
 }
 
 static void
-inject_queue(struct inject *ij, uint8_t *f, size_t len)
+inject_frame(struct inject *ij, uint8_t *f, size_t len)
 {
-	struct outq		*q = &outq;
-	struct virtio_net_hdr	*vh = &q->vh[q->n];
+	struct virtio_net_hdr	 vh;
 	enum l2pol_verdict	 v;
-	size_t			 out;
-	int			 rv;
+	size_t			 out, nfd, k;
+	int			 rv, fds[1 + CONF_MAX_MACS];
 
 	ij->frames++;
 	if ((v = l2pol_inject(&ij->pol, f, len)) != L2POL_PASS) {
 		inject_refuse(ij, v, f, len);
 		return;
 	}
-	rv = offload_prepare(f, len, ij->mtu, vh, &out);
+	if ((nfd = inject_targets(ij, f, fds)) == 0) {
+		/* A bound VM whose port is not there (yet). */
+		inject_drop(ij, &ij->drop_no_port, "no_port", len);
+		return;
+	}
+	rv = offload_prepare(f, len, ij->mtu, &vh, &out);
 	if (rv == OFFLOAD_SEGMENT) {
-		inject_floor(ij, f, out, vh);
+		ij->floor_segmented++;
+		inject_segmented(ij, fds, nfd, f, out, &vh);
 		return;
 	}
 	if (rv != OFFLOAD_OK) {
@@ -278,56 +365,14 @@ inject_queue(struct inject *ij, uint8_t *f, size_t len)
 			inject_drop(ij, &ij->drop_oversize, "oversize", len);
 		return;
 	}
-	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		ij->gso++;
-	q->iov[q->n][0].iov_base = vh;
-	q->iov[q->n][0].iov_len = sizeof(*vh);
-	q->iov[q->n][1].iov_base = f;
-	q->iov[q->n][1].iov_len = out;
-	memset(&q->mm[q->n], 0, sizeof(q->mm[q->n]));
-	q->mm[q->n].msg_hdr.msg_iov = q->iov[q->n];
-	q->mm[q->n].msg_hdr.msg_iovlen = 2;
-	q->n++;
-}
-
-/* A frame the kernel refused: fall back, or count it under its reason. */
-static void
-inject_failed(struct inject *ij, unsigned i)
-{
-	struct outq	*q = &outq;
-	const uint8_t	*f = q->iov[i][1].iov_base;
-	size_t		 len = q->iov[i][1].iov_len;
-
-	if (errno == EINVAL && q->vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		inject_segmented(ij, f, len, &q->vh[i]);
-	else if (errno == EMSGSIZE)
-		inject_drop(ij, &ij->drop_msgsize, "emsgsize", len);
-	else
-		inject_drop(ij, &ij->drop_send, "send", len);
-}
-
-/* Send the queue with as few syscalls as the kernel allows. */
-static void
-inject_flush(struct inject *ij)
-{
-	struct outq	*q = &outq;
-	unsigned	 off = 0;
-	int		 rv;
-
-	while (off < q->n) {
-		rv = sendmmsg(ij->fd, q->mm + off, q->n - off, 0);
-		if (rv > 0) {
-			ij->sent += (unsigned)rv;
-			off += (unsigned)rv;
-			continue;
-		}
-		if (rv == -1 && errno == EINTR)
-			continue;
-		/* The first one failed: account for it, go on after it. */
-		inject_failed(ij, off);
-		off++;
+	for (k = 0; k < nfd; k++) {
+		if (inject_send(fds[k], &vh, f, out) == 0)
+			ij->sent++;
+		else
+			inject_failed(ij, fds[k], &vh, f, out);
 	}
-	q->n = 0;
 }
 
 static void
@@ -344,9 +389,25 @@ inject_data(struct inject *ij, struct msg_chan *chan, struct msg_chan *bell)
 		off = 0;
 		/* The batch is ours: fix frames in place, no copy. */
 		while (batch_next(m.payload, m.len, &off, &f, &len))
-			inject_queue(ij, (uint8_t *)(uintptr_t)f, len);
-		inject_flush(ij);
+			inject_frame(ij, (uint8_t *)(uintptr_t)f, len);
 	}
+}
+
+/* Do the two configurations bind the same VMs to the same ports? */
+static int
+inject_ports_same(const struct conf *a, const struct conf *b)
+{
+	size_t	 i;
+
+	if (a->nvms != b->nvms || (a->vm_ports == NULL) != (b->vm_ports ==
+	    NULL))
+		return 0;
+	for (i = 0; i < a->nvms; i++)
+		if (memcmp(a->vms[i], b->vms[i], VNET_ETH_ALEN) != 0 ||
+		    (a->vm_ports != NULL &&
+		    strcmp(a->vm_ports[i], b->vm_ports[i]) != 0))
+			return 0;
+	return 1;
 }
 
 /*
@@ -379,6 +440,14 @@ inject_on_reload(struct msg *m, void *arg)
 		log_warnx("event=reload result=partial reason=\"out of memory "
 		    "for the policy\"");
 		conf_free(&nc);
+		return;
+	}
+	if (!inject_ports_same(&ij->conf, &nc)) {
+		/* The sockets are opened before the drop: start afresh. */
+		audit("event=reload result=restart reason=ports_changed");
+		l2pol_free(&np);
+		conf_free(&nc);
+		worker_quit = 1;
 		return;
 	}
 	same = l2pol_conf_same(&ij->conf, &nc);
@@ -414,13 +483,14 @@ inject_open(void *arg)
 }
 
 static const struct worker_role inject_role = { .sandbox = SANDBOX_INJECT,
-    .ctl = &inject_ctl, .nofile = 16, .open = inject_open };
+    .ctl = &inject_ctl, .nofile = FD_PACKET, .open = inject_open };
 
 int
 main(int argc, char *argv[])
 {
 	struct msg_chan	 data, bell;
 	struct pollfd	 pfd[2];
+	size_t		 i;
 
 	worker_init(argc, argv, "inject");
 	msg_chan_init(&data, "crypt", &msg_tab_frames);
@@ -448,7 +518,12 @@ main(int argc, char *argv[])
 			inject_data(&inj, &data, &bell);
 		inject_flush_audit(&inj);
 	}
-	close(inj.fd);
+	if (inj.fd != -1)
+		close(inj.fd);
+	for (i = 0; i < inj.nports; i++)
+		if (inj.ports[i].fd != -1)
+			close(inj.ports[i].fd);
+	free(inj.ports);
 	l2pol_free(&inj.pol);
 	ring_detach(&inj.ring);
 	conf_free(&inj.conf);

@@ -120,7 +120,7 @@ static const struct kw kws[] = {
 	{ "connect", kw_connect, CTX_TOP, H, KF_ONCE | KF_REQ, 1, 3, 0, 0 },
 	{ "peer-name", kw_str, CTX_TOP, H, KF_ONCE, 1, 1, STR(peer_name) },
 	{ "pin", kw_pin, CTX_TOP, H, KF_ONCE, 1, 1, 0, 0 },
-	{ "vm", kw_vm, CTX_TOP, H, KF_REQ, 1, 1, 0, 0 },
+	{ "vm", kw_vm, CTX_TOP, H, KF_REQ, 1, 3, 0, 0 },
 	{ "listen", kw_listen, CTX_TOP, P, KF_ONCE | KF_REQ, 1, 3, 0, 0 },
 	{ "host", kw_host, CTX_TOP, P, KF_REQ, 1, 2, 0, 0 },
 	{ "cn", kw_cn, CTX_BLOCK, ANY, KF_ONCE, 1, 1, 0, 0 },
@@ -386,16 +386,25 @@ kw_str(struct parser *p, const struct kw *kw, const struct line *l)
 
 /* The kernel's rules for a device name (dev_valid_name()). */
 static int
+check_ifname(struct parser *p, const struct line *l, const char *what,
+    const struct tok *t)
+{
+	if (t->len >= IF_NAMESIZE)
+		return perr(p, l->no, "%s: " TF " is longer than %d characters",
+		    what, TA(t), IF_NAMESIZE - 1);
+	if (has_char(t, "/: \t") || tok_eq(t, ".") || tok_eq(t, ".."))
+		return perr(p, l->no, "%s: bad interface name " TF, what,
+		    TA(t));
+	return 0;
+}
+
+static int
 kw_interface(struct parser *p, const struct kw *kw, const struct line *l)
 {
 	const struct tok	*t = &l->t[1];
 
-	if (t->len >= IF_NAMESIZE)
-		return perr(p, l->no, "%s: " TF " is longer than %d characters",
-		    kw->name, TA(t), IF_NAMESIZE - 1);
-	if (has_char(t, "/: \t") || tok_eq(t, ".") || tok_eq(t, ".."))
-		return perr(p, l->no, "%s: bad interface name " TF, kw->name,
-		    TA(t));
+	if (check_ifname(p, l, kw->name, t) == -1)
+		return -1;
 	return copy_tok(p, l, kw->name, t, p->c->interface,
 	    sizeof(p->c->interface));
 }
@@ -580,19 +589,45 @@ kw_pin(struct parser *p, const struct kw *kw, const struct line *l)
 	return 0;
 }
 
+/*
+ * "vm MAC [port NAME]": the port binds the VM to its bridge port. The
+ * port list runs parallel to vms[]; "" for a VM bound to none.
+ */
 static int
 kw_vm(struct parser *p, const struct kw *kw, const struct line *l)
 {
 	struct conf	*c = p->c;
 	uint8_t		 mac[VNET_ETH_ALEN];
+	char		 (*np)[IF_NAMESIZE];
+	size_t		 i;
 
 	if (parse_mac(p, l, kw->name, &l->t[1], mac) == -1)
 		return -1;
 	if (find_mac(c->vms, c->nvms, mac))
 		return perr(p, l->no, "%s: duplicate MAC address " TF,
 		    kw->name, TA(&l->t[1]));
-	return append_mac(p, l, kw->name, &c->vms, &c->nvms, &p->vms_cap,
-	    mac);
+	if (l->ntok == 3 || (l->ntok == 4 && !tok_eq(&l->t[2], "port")))
+		return perr(p, l->no, "%s: expected 'port NAME' after the "
+		    "MAC address", kw->name);
+	if (l->ntok == 4 && l->t[3].len == 0)
+		return perr(p, l->no, "%s: empty port name", kw->name);
+	if (l->ntok == 4 && check_ifname(p, l, "vm port", &l->t[3]) == -1)
+		return -1;
+	if (append_mac(p, l, kw->name, &c->vms, &c->nvms, &p->vms_cap,
+	    mac) == -1)
+		return -1;
+	if ((np = realloc(c->vm_ports, p->vms_cap * sizeof(*np))) == NULL)
+		return perr(p, l->no, "%s: out of memory", kw->name);
+	c->vm_ports = np;
+	np[c->nvms - 1][0] = '\0';
+	if (l->ntok < 4)
+		return 0;
+	for (i = 0; i + 1 < c->nvms; i++)
+		if (tok_eq(&l->t[3], np[i]))
+			return perr(p, l->no, "%s: port " TF " is already VM "
+			    "%zu's", kw->name, TA(&l->t[3]), i + 1);
+	return copy_tok(p, l, "vm port", &l->t[3], np[c->nvms - 1],
+	    IF_NAMESIZE);
 }
 
 /* Make room for one more host; its slot is not counted until named. */
@@ -994,6 +1029,7 @@ conf_free(struct conf *c)
 		free(c->hosts[i].macs);
 	free(c->hosts);
 	free(c->vms);
+	free(c->vm_ports);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -79,6 +79,7 @@ struct conf {
 	uint8_t		 pin[32];
 	size_t		 nvms;
 	conf_mac	*vms;
+	char		(*vm_ports)[IF_NAMESIZE];	/* per VM; "" = none */
 
 	unsigned	 handshake_timeout;	/* seconds, 1..300 */
 	unsigned	 restart_max_delay;	/* ms, worker restart backoff cap */

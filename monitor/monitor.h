@@ -102,6 +102,11 @@ void	 control_close(struct monitor *);
 /* monitor/vnetd.c */
 int	 monitor_reload(struct monitor *, const char **why);
 
+/* monitor/ports.c */
+void	 ports_configured(struct monitor *, int reload);
+void	 ports_due(struct monitor *, int *timeout_ms);
+void	 ports_free(void);
+
 /* monitor/sign.c */
 int	 sign_init(struct monitor *, char *why, size_t);
 int	 sign_replace(struct monitor *, const char *path, char **pem_key,

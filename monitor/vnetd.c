@@ -157,6 +157,7 @@ monitor_loop(struct monitor *m, int sfd)
 		supervise_due(m, &timeout);
 		control_due(m, &timeout);
 		sign_due(m, &timeout);
+		ports_due(m, &timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		for (n = 1, i = 0; i < W_COUNT; i++) {
@@ -287,6 +288,7 @@ monitor_reload(struct monitor *m, const char **why)
 	    "key_material=%s certificate_sha256=%s crl=%s", m->conffile,
 	    m->confhash, material ? "changed" : "same", certfp,
 	    m->conf.crl[0] != '\0' ? m->conf.crl : "-");
+	ports_configured(m, 1);
 	snprintf(reason, sizeof(reason), "applied");
 	return 0;
 reject:
@@ -407,6 +409,7 @@ main(int argc, char *argv[])
 	audit("event=start version=%s role=%s config=%s config_sha256=%s "
 	    "interface=%s", VNET_VERSION, m.conf.role == CONF_ROLE_HOST ?
 	    "host" : "proxy", file, m.confhash, m.conf.interface);
+	ports_configured(&m, 0);
 	for (i = 0; i < W_COUNT; i++)
 		if (supervise_start(&m, &m.w[i]) == -1)
 			fatalx("cannot start worker %s", m.w[i].name);
@@ -415,6 +418,7 @@ main(int argc, char *argv[])
 	control_close(&m);
 	audit("event=stopped config_sha256=%s", m.confhash);
 	close(sfd);
+	ports_free();
 	monitor_free(&m);
 	return 0;
 }

@@ -32,6 +32,12 @@
  * are in privsep_worker_fds() (privsep/spawn.c).
  */
 #define FD_MONITOR		3
+/*
+ * inject's packet sockets, moved here before its drop: the bridge's at
+ * FD_PACKET, VM port i's at FD_PACKET + 1 + i. Its filter lets it write
+ * on these and on its channels only (privsep/sandbox.c).
+ */
+#define FD_PACKET		16
 
 enum msg_type {
 	MSG_NONE = 0,

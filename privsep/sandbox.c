@@ -52,14 +52,18 @@ struct sandbox_rule {
  * (never executable), time, and exit.
  */
 #define SB_WORKER							\
-	SB_ALLOW(read),							\
 	SB_ALLOW(write),						\
-	SB_ALLOW(readv),						\
 	SB_ALLOW(writev),						\
-	SB_ALLOW(recvmsg),						\
 	SB_ALLOW(sendmsg),						\
-	SB_ALLOW(recvfrom),						\
 	SB_ALLOW(sendto),						\
+	SB_WORKER_IN
+
+/* The same without any output call: each role then names its own. */
+#define SB_WORKER_IN							\
+	SB_ALLOW(read),							\
+	SB_ALLOW(readv),						\
+	SB_ALLOW(recvmsg),						\
+	SB_ALLOW(recvfrom),						\
 	SB_ALLOW(poll),							\
 	SB_ALLOW(ppoll),						\
 	SB_ALLOW(close),						\
@@ -221,9 +225,34 @@ static const struct sandbox_rule sb_monitor[] = {
 	SB_ALLOW(seccomp),
 };
 
-/* capture: reads frames from the pcap socket it was given; creates none. */
+/*
+ * capture and inject output only on what they were given: the control
+ * channel (sendmsg, msg_send()), the ring's doorbell socket (send(), so
+ * sendto with no address) and, for inject, its packet sockets. Argument
+ * conditions can only see numbers, so these are fixed descriptors
+ * (privsep/spawn.c, FD_PACKET).
+ */
+#define SB_GE(n, v)		{ (n), SCMP_CMP_GE, (scmp_datum_t)(v), 0 }
+#define SB_OUT_CHANNELS(bell)						\
+	SB_ALLOW_ARG(sendmsg, SB_EQ(0, FD_MONITOR)),			\
+	SB_ALLOW_ARGS(sendto, SB_EQ(0, (bell)), SB_EQ(4, 0))
+#ifdef VNET_SANITIZE
+/* The sanitizer's report goes to standard error. */
+#define SB_OUT_STDERR							\
+	SB_ALLOW_ARG(write, SB_EQ(0, STDERR_FILENO)),			\
+	SB_ALLOW_ARG(writev, SB_EQ(0, STDERR_FILENO)),
+#else
+#define SB_OUT_STDERR
+#endif
+
+/*
+ * capture: reads frames from the sockets it opened; creates none, and
+ * writes on none of them.
+ */
 static const struct sandbox_rule sb_capture[] = {
-	SB_WORKER,
+	SB_WORKER_IN,
+	SB_OUT_STDERR
+	SB_OUT_CHANNELS(4),
 	/* the kernel's drop counters */
 	SB_ALLOW_ARGS(getsockopt, SB_EQ(1, SOL_PACKET),
 	    SB_EQ(2, PACKET_STATISTICS)),
@@ -272,10 +301,20 @@ static const struct sandbox_rule sb_crypt_proxy[] = {
 	SB_ALLOW(accept4),
 };
 
-/* inject: sends batches on the packet socket it was given; creates none. */
+/*
+ * inject: writes frames on the packet sockets it was given, each bound
+ * to one device before the drop, with writev(2) only: sendmsg(2),
+ * sendto(2) and sendmmsg(2) could carry an address naming another
+ * interface, and the filter cannot read it. Its packet sockets are at
+ * FD_PACKET and above, where nothing else can be: RLIMIT_NOFILE is
+ * FD_PACKET after the drop (its .nofile), so no descriptor it receives
+ * later can land there. bind(2) stays forbidden.
+ */
 static const struct sandbox_rule sb_inject[] = {
-	SB_WORKER,
-	SB_ALLOW(sendmmsg),
+	SB_WORKER_IN,
+	SB_OUT_STDERR
+	SB_OUT_CHANNELS(4),
+	SB_ALLOW_ARG(writev, SB_GE(0, FD_PACKET)),
 };
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))

@@ -317,7 +317,8 @@ BAD_IP=10.202.0.66
 VNET_PORT=4789
 
 NS_VM="vn$$v"; NS_HOST="vn$$h"; NS_PROXY="vn$$p"; NS_LAN="vn$$l"
-NS_CLIENT="vn$$c"; NS_DHCP="vn$$d"; NS_HOST2="vn$$g"
+NS_CLIENT="vn$$c"; NS_DHCP="vn$$d"; NS_HOST2="vn$$g"; NS_TENANT="vn$$t"
+TENANT_MAC=52:54:00:77:00:07
 
 VN_DEVS=()	# "ns:dev" of every veth end and bridge, for offload settings
 
@@ -471,6 +472,28 @@ topo_alone() {
 	ip -n "$ns" addr add "$PROXY_WAN/24" dev wan0 || return 1
 	for d in lan0 lan0p wan0 wan0p; do ip -n "$ns" link set "$d" up || return 1; done
 	ip -n "$ns" -br link
+}
+
+# topo_add_tenant: a foreign VM (another tenant's) in its own namespace,
+# its eth0 (TENANT_MAC) on the host's brvm through port vmt0, IPv4 only.
+topo_add_tenant() {
+	ns_add "$NS_TENANT" && no_ipv6 "$NS_TENANT" || return 1
+	veth "$NS_TENANT" eth0 "$NS_HOST" vmt0 "$TENANT_MAC" || return 1
+	ip -n "$NS_HOST" link set vmt0 master brvm || return 1
+	offload_apply
+	ip -n "$NS_HOST" link set vmt0 up && ip -n "$NS_TENANT" link set eth0 up ||
+		return 1
+	offload_verify
+}
+
+# vm_port_recreate: delete the VM's port vm0 (and so its eth0) and make
+# it again, as a restarted VM gets a new tap: a new ifindex.
+vm_port_recreate() {
+	ip -n "$NS_HOST" link del vm0 || return 1
+	veth "$NS_VM" eth0 "$NS_HOST" vm0 "$VM_MAC" || return 1
+	ip -n "$NS_HOST" link set vm0 master brvm || return 1
+	offload_apply
+	ip -n "$NS_HOST" link set vm0 up && ip -n "$NS_VM" link set eth0 up
 }
 
 # topo_up_tap [EXTRA...]: topology (plus topo_add_EXTRA for each EXTRA)

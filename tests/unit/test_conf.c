@@ -174,6 +174,38 @@ test_host_defaults(void **state)
 	conf_free(&c);
 }
 
+/* "vm MAC port NAME" binds a VM to its bridge port; no port: unbound. */
+static void
+test_vm_port(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	parse_ok(HOST_MIN "vm 52:54:00:00:00:02 port vnet3\n"
+	    "vm 52:54:00:00:00:03 port tap-a.1\n", &c);
+	assert_int_equal(c.nvms, 3);
+	assert_non_null(c.vm_ports);
+	assert_string_equal(c.vm_ports[0], "");
+	assert_string_equal(c.vm_ports[1], "vnet3");
+	assert_string_equal(c.vm_ports[2], "tap-a.1");
+	conf_free(&c);
+	assert_empty(&c);
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port\n", 9,
+	    "expected 'port NAME'");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 tap vnet3\n", 9,
+	    "expected 'port NAME'");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port a/b\n", 9,
+	    "bad interface name 'a/b'");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port 0123456789abcdef\n", 9,
+	    "longer than 15");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port vnet3\n"
+	    "vm 52:54:00:00:00:03 port vnet3\n", 10, "already VM 2's");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port v x\n", 9,
+	    "unexpected argument 'x'");
+	expect_err(HOST_MIN "vm 52:54:00:00:00:02 port \"\"\n", 9,
+	    "empty port name");
+}
+
 static void
 test_proxy_full(void **state)
 {
@@ -1078,6 +1110,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_full),
 		cmocka_unit_test(test_host_defaults),
+		cmocka_unit_test(test_vm_port),
 		cmocka_unit_test(test_proxy_full),
 		cmocka_unit_test(test_proxy_defaults),
 		cmocka_unit_test(test_limits),

@@ -25,6 +25,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -54,8 +55,11 @@ static uint8_t	 rxbuf[MSG_MAX];
 
 /* What a worker has open when it drops: channels and its own sockets. */
 struct opened {
-	int	 chan[2];	/* a control channel */
-	int	 packet;	/* capture/inject: raw socket */
+	int	 chan[2];	/* a control channel; chan[0] at FD_MONITOR */
+	int	 bell[2];	/* the ring's doorbells; bell[0] at 4 */
+	int	 packet;	/* capture/inject: raw socket (inject's at
+				   FD_PACKET, bound to lo) */
+	int	 lo;		/* lo's ifindex */
 	int	 listener;	/* crypt: listening TCP socket on 127.0.0.1 */
 	int	 client;	/* crypt: connected to it, not yet accepted */
 	int	 inet;		/* an unconnected TCP socket (for escapes) */
@@ -77,6 +81,28 @@ lo_up(void)
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1)
 		_exit(91);
 	close(s);
+}
+
+/* Move fd to want (free: become() reserved it), as spawn and inject do. */
+static int
+place(int fd, int want)
+{
+	if (dup2(fd, want) == -1)
+		_exit(98);
+	close(fd);
+	return want;
+}
+
+static void
+bind_lo(struct opened *o)
+{
+	struct sockaddr_ll	 sll;
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = o->lo;
+	if (bind(o->packet, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		_exit(99);
 }
 
 /* In the child: become a worker of this role, up to and with the drop. */
@@ -104,9 +130,14 @@ become(enum sandbox_role role, struct opened *o)
 	size_t		 ncaps;
 	socklen_t	 sl = sizeof(o->laddr);
 
+	/* Hold 3 and 4 so that nothing opened below lands there. */
+	if (dup2(STDERR_FILENO, FD_MONITOR) == -1 || dup2(STDERR_FILENO, 4) ==
+	    -1)
+		_exit(89);
 	if (unshare(CLONE_NEWNET) == -1)
 		_exit(92);
 	lo_up();
+	o->lo = (int)if_nametoindex("lo");
 	if (role == SANDBOX_MONITOR) {
 		become_monitor(o);
 		return;
@@ -116,8 +147,10 @@ become(enum sandbox_role role, struct opened *o)
 	    &ncaps);
 	if (privsep_startcaps(caps, ncaps) == -1)
 		_exit(93);
-	if (msg_socketpair(o->chan) == -1)
+	if (msg_socketpair(o->chan) == -1 || msg_socketpair(o->bell) == -1)
 		_exit(94);
+	o->chan[0] = place(o->chan[0], FD_MONITOR);
+	o->bell[0] = place(o->bell[0], 4);
 	o->packet = o->listener = o->client = -1;
 	if ((o->unixsock = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 	    (o->inet = socket(AF_INET, SOCK_STREAM, 0)) == -1)
@@ -125,6 +158,10 @@ become(enum sandbox_role role, struct opened *o)
 	if (!is_crypt(role) &&
 	    (o->packet = socket(AF_PACKET, SOCK_RAW, 0)) == -1)
 		_exit(96);
+	if (role == SANDBOX_INJECT) {
+		bind_lo(o);
+		o->packet = place(o->packet, FD_PACKET);
+	}
 	if (is_crypt(role)) {
 		memset(&o->laddr, 0, sizeof(o->laddr));
 		o->laddr.sin_family = AF_INET;
@@ -144,7 +181,7 @@ become(enum sandbox_role role, struct opened *o)
 	memset(&dr, 0, sizeof(dr));
 	dr.user = "nobody";
 	dr.chroot = chrootdir;
-	dr.nofile = 64;
+	dr.nofile = role == SANDBOX_INJECT ? FD_PACKET : 64;
 	dr.sandbox = role;
 	privsep_drop(&dr);
 }
@@ -154,8 +191,12 @@ enum escape {
 	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_INET_CONNECT,
 	E_SOCKOPT_KEEPALIVE, E_SOCKOPT_ULP, E_OPEN_WRONLY, E_OPEN_RDWR,
 	E_OPEN_CREAT, E_OPEN_TRUNC, E_OPEN_APPEND, E_OPEN_TMPFILE, E_ACCEPT,
-	E_MAX
+	/* capture and inject only (crypt writes on its TCP sockets) */
+	E_WRITE_OTHER, E_SENDMSG_OTHER, E_SENDTO_OTHER, E_SENDTO_ADDR,
+	E_WRITE_PACKET, E_SENDTO_PACKET, E_SENDMSG_PACKET, E_SENDMMSG_PACKET,
+	E_BIND_PACKET, E_MAX
 };
+#define E_FIRST_OUT	E_WRITE_OTHER
 
 static const char *const escape_names[E_MAX] = {
 	"open(/etc/passwd)", "socket(AF_PACKET)", "socket(AF_NETLINK)",
@@ -165,6 +206,11 @@ static const char *const escape_names[E_MAX] = {
 	"open(O_WRONLY)", "open(O_RDWR)", "open(O_RDONLY|O_CREAT)",
 	"open(O_RDONLY|O_TRUNC)", "open(O_RDONLY|O_APPEND)",
 	"open(O_TMPFILE)", "accept4",
+	"write(not a channel)", "sendmsg(not the control channel)",
+	"sendto(not the doorbell)", "sendto(doorbell, an address)",
+	"write(packet socket)", "sendto(packet socket, another ifindex)",
+	"sendmsg(packet socket)", "sendmmsg(packet socket)",
+	"bind(packet socket, another ifindex)",
 };
 
 /* What the monitor's filter must refuse: every open that could write. */
@@ -173,6 +219,70 @@ static const int monitor_escapes[] = {
 	E_OPEN_APPEND, E_OPEN_TMPFILE, -1
 };
 #define MON_FILE	"/tmp/vnet-sandbox-monitor-escape"
+
+/* An address naming another interface than the socket is bound to. */
+static struct sockaddr_ll *
+other_if(struct opened *o)
+{
+	static struct sockaddr_ll	 sll;
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = o->lo + 1;
+	sll.sll_halen = 6;
+	return &sll;
+}
+
+/* Output on what is not the worker's to write on. */
+static void
+attempt_out(enum escape e, struct opened *o)
+{
+	static uint8_t	 frame[64];
+	struct iovec	 iov = { frame, sizeof(frame) };
+	struct msghdr	 mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct mmsghdr	 mm = { .msg_hdr = mh };
+
+	switch (e) {
+	case E_WRITE_OTHER:
+		if (write(o->chan[1], "x", 1) == -1)
+			_exit(2);
+		break;
+	case E_SENDMSG_OTHER:
+		(void)sendmsg(o->bell[1], &mh, 0);
+		break;
+	case E_SENDTO_OTHER:
+		(void)send(o->chan[1], "x", 1, 0);
+		break;
+	case E_SENDTO_ADDR:
+		(void)sendto(o->bell[0], "x", 1, 0,
+		    (struct sockaddr *)other_if(o), sizeof(struct sockaddr_ll));
+		break;
+	case E_WRITE_PACKET:
+		if (write(o->packet, frame, sizeof(frame)) == -1)
+			_exit(2);
+		break;
+	case E_SENDTO_PACKET:
+		(void)sendto(o->packet, frame, sizeof(frame), 0,
+		    (struct sockaddr *)other_if(o), sizeof(struct sockaddr_ll));
+		break;
+	case E_SENDMSG_PACKET:
+		mh.msg_name = other_if(o);
+		mh.msg_namelen = sizeof(struct sockaddr_ll);
+		(void)sendmsg(o->packet, &mh, 0);
+		break;
+	case E_SENDMMSG_PACKET:
+		mm.msg_hdr.msg_name = other_if(o);
+		mm.msg_hdr.msg_namelen = sizeof(struct sockaddr_ll);
+		(void)sendmmsg(o->packet, &mm, 1, 0);
+		break;
+	case E_BIND_PACKET:
+		(void)bind(o->packet, (struct sockaddr *)other_if(o),
+		    sizeof(struct sockaddr_ll));
+		break;
+	default:
+		break;
+	}
+}
 
 static void
 attempt(enum escape e, struct opened *o)
@@ -250,6 +360,7 @@ attempt(enum escape e, struct opened *o)
 		(void)connect(o->unixsock, (struct sockaddr *)&sun, sizeof(sun));
 		break;
 	default:
+		attempt_out(e, o);
 		break;
 	}
 	/* Still alive: the escape worked. */
@@ -297,6 +408,9 @@ check_escapes(enum sandbox_role role)
 		/* The host's crypt dials: TCP sockets are not an escape. */
 		if (role == SANDBOX_CRYPT && (e == E_INET ||
 		    e == E_INET_CONNECT))
+			continue;
+		/* crypt writes on its sockets: the output rows are not its. */
+		if (is_crypt(role) && e >= E_FIRST_OUT)
 			continue;
 		/* The proxy's crypt accepts: that is its job. */
 		if (role == SANDBOX_CRYPT_PROXY && e == E_ACCEPT)
@@ -354,6 +468,16 @@ needs_common(struct opened *o)
 	return 0;
 }
 
+/* The ring's doorbell: send(2) on its socket, as ring_commit() does. */
+static int
+needs_bell(struct opened *o)
+{
+	struct msg_hdr	 h = { .type = MSG_WAKE, .flags = 0, .len = 0 };
+
+	return send(o->bell[0], &h, sizeof(h), MSG_NOSIGNAL |
+	    MSG_DONTWAIT) == (ssize_t)sizeof(h) ? 0 : 1;
+}
+
 static int
 needs_capture(struct opened *o)
 {
@@ -363,12 +487,23 @@ needs_capture(struct opened *o)
 	if (getsockopt(o->packet, SOL_PACKET, PACKET_STATISTICS, &st,
 	    &sl) == -1)
 		return 20;
+	if (needs_bell(o) != 0)
+		return 21;
 	return needs_common(o);
 }
 
+/* A frame out on its bound packet socket, as inject_send() does. */
 static int
 needs_inject(struct opened *o)
 {
+	static uint8_t	 frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0,
+	    2, 0x88, 0xb5 };
+	struct iovec	 iov[2] = { { frame, 14 }, { frame + 14, 50 } };
+
+	if (writev(o->packet, iov, 2) != (ssize_t)sizeof(frame))
+		return 40;
+	if (needs_bell(o) != 0)
+		return 41;
 	return needs_common(o);
 }
 
