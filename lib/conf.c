@@ -82,6 +82,8 @@ static int	kw_cn(struct parser *, const struct kw *, const struct line *);
 static int	kw_hpin(struct parser *, const struct kw *, const struct line *);
 static int	kw_mac(struct parser *, const struct kw *, const struct line *);
 static int	kw_vlan(struct parser *, const struct kw *, const struct line *);
+static int	kw_transport(struct parser *, const struct kw *,
+		    const struct line *);
 
 #define STR(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 #define H	CONF_ROLE_HOST
@@ -105,6 +107,10 @@ static const struct kw kws[] = {
 	{ "keepalive", kw_keepalive, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "mtu", kw_mtu, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "vlan-allow", kw_vlan, CTX_TOP, ANY, 0, 1, MAXTOK - 2, 0, 0 },
+	{ "transport", kw_transport, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "wan-mtu", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "rekey-packets", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
+	{ "udp-probe", kw_uint, CTX_TOP, H, KF_ONCE, 1, 1, 0, 0 },
 	{ "handshake-timeout", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "restart-max-delay", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
 	{ "sign-rate", kw_uint, CTX_TOP, ANY, KF_ONCE, 1, 1, 0, 0 },
@@ -457,6 +463,26 @@ kw_vlan(struct parser *p, const struct kw *kw, const struct line *l)
 	return 0;
 }
 
+/*
+ * transport auto|udp|tcp. The host decides a link's transport; a proxy
+ * only follows or refuses UDP, so 'udp' (never fall back) is a host's.
+ */
+static int
+kw_transport(struct parser *p, const struct kw *kw, const struct line *l)
+{
+	static const char *const names[] = { "auto", "udp", "tcp" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (tok_eq(&l->t[1], names[i])) {
+			p->c->transport = (enum conf_transport)i;
+			return 0;
+		}
+	}
+	return perr(p, l->no, "%s: bad value " TF " (auto, udp or tcp)",
+	    kw->name, TA(&l->t[1]));
+}
+
 /* Bounded numbers: where each goes and its range. */
 static const struct {
 	const char	*name;
@@ -476,6 +502,12 @@ static const struct {
 	    100, 600000, " ms" },
 	{ "sign-rate", offsetof(struct conf, sign_rate),
 	    1, CONF_SIGN_RATE_MAX, " per second" },
+	{ "wan-mtu", offsetof(struct conf, wan_mtu),
+	    CONF_WAN_MTU_MIN, CONF_WAN_MTU_MAX, " bytes" },
+	{ "rekey-packets", offsetof(struct conf, rekey_packets),
+	    CONF_REKEY_MIN, CONF_REKEY_MAX, " packets" },
+	{ "udp-probe", offsetof(struct conf, udp_probe),
+	    1, 3600, " seconds" },
 };
 
 static int
@@ -927,6 +959,17 @@ check_proxy_identity(struct parser *p)
 	    "or 'pin sha256:...' (its fingerprint)");
 }
 
+/* A proxy follows its hosts' choice; only a host can insist on UDP. */
+static int
+check_transport(struct parser *p)
+{
+	if (p->c->role != CONF_ROLE_PROXY ||
+	    p->c->transport != CONF_TRANSPORT_UDP)
+		return 0;
+	return perr(p, seen_top(p, "transport"), "transport: 'udp' is only "
+	    "valid with role host (a proxy takes 'auto' or 'tcp')");
+}
+
 static int
 finish(struct parser *p)
 {
@@ -952,6 +995,8 @@ finish(struct parser *p)
 			return perr(p, 0, "missing '%s' (required with role %s)",
 			    kws[i].name, role_name(c->role));
 	}
+	if (check_transport(p) == -1)
+		return -1;
 	return check_proxy_identity(p);
 }
 
@@ -1000,6 +1045,9 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	c->handshake_timeout = CONF_HANDSHAKE_TIMEOUT_DEFAULT;
 	c->restart_max_delay = CONF_RESTART_MAX_DELAY_DEFAULT;
 	c->sign_rate = CONF_SIGN_RATE_DEFAULT;
+	c->wan_mtu = CONF_WAN_MTU_DEFAULT;
+	c->rekey_packets = CONF_REKEY_MAX;
+	c->udp_probe = CONF_UDP_PROBE_DEFAULT;
 	c->syslog_facility = LOG_DAEMON;
 	c->audit_facility = LOG_AUTHPRIV;
 	snprintf(c->control, sizeof(c->control), "%s", CONF_CONTROL_DEFAULT);

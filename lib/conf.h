@@ -33,12 +33,25 @@
 /* Signatures the monitor makes for crypt per second (monitor/sign.c). */
 #define CONF_SIGN_RATE_DEFAULT		1000
 #define CONF_SIGN_RATE_MAX		100000
+/* The UDP data channel (lib/dgram.h, crypt/udp.c). */
+#define CONF_WAN_MTU_DEFAULT		1500
+#define CONF_WAN_MTU_MIN		576
+#define CONF_WAN_MTU_MAX		9000
+#define CONF_REKEY_MIN			64		/* DGRAM_EPOCH_MIN */
+#define CONF_REKEY_MAX			(1u << 24)	/* DGRAM_EPOCH_PACKETS */
+#define CONF_UDP_PROBE_DEFAULT		10		/* seconds, on TCP */
 #define CONF_VLAN_MAX			4094	/* VIDs 0..4094 (4095 is reserved) */
 
 enum conf_role {
 	CONF_ROLE_NONE = 0,
 	CONF_ROLE_HOST,
 	CONF_ROLE_PROXY,
+};
+
+enum conf_transport {
+	CONF_TRANSPORT_AUTO = 0,	/* UDP where it gets through, else TCP */
+	CONF_TRANSPORT_UDP,		/* host: UDP only, never TCP */
+	CONF_TRANSPORT_TCP,		/* frames in the TLS stream only */
 };
 
 typedef uint8_t conf_mac[VNET_ETH_ALEN];
@@ -70,6 +83,10 @@ struct conf {
 	 */
 	size_t		 nvlan_allow;
 	uint8_t		 vlan_allow[(CONF_VLAN_MAX + 8) / 8];
+	enum conf_transport transport;
+	unsigned	 wan_mtu;		/* sizes the datagrams */
+	unsigned	 rekey_packets;		/* per key epoch, per direction */
+	unsigned	 udp_probe;		/* host on TCP: probe UDP every */
 
 	/* role host */
 	char		 connect_addr[CONF_MAX_STR];

@@ -204,6 +204,9 @@ reload_fixed(const struct conf *a, const struct conf *b)
 	SAME_NUM(listen_port, "listen");
 	SAME_STR(control, "control");
 	SAME_STR(control_group, "control-group");
+	SAME_NUM(transport, "transport");
+	SAME_NUM(wan_mtu, "wan-mtu");
+	SAME_NUM(rekey_packets, "rekey-packets");
 #undef SAME_STR
 #undef SAME_NUM
 	return NULL;

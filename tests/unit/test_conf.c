@@ -1104,6 +1104,38 @@ test_vlan_allow(void **state)
 	    "vlan-allow 10\n}\n", 9, "'vlan-allow' is not valid inside a host");
 }
 
+/* The UDP data channel's settings, their defaults and bounds. */
+static void
+test_transport(void **state)
+{
+	struct conf	c;
+
+	(void)state;
+	parse_ok(HOST_MIN, &c);
+	assert_int_equal(c.transport, CONF_TRANSPORT_AUTO);
+	assert_int_equal(c.wan_mtu, CONF_WAN_MTU_DEFAULT);
+	assert_int_equal(c.rekey_packets, CONF_REKEY_MAX);
+	assert_int_equal(c.udp_probe, CONF_UDP_PROBE_DEFAULT);
+	conf_free(&c);
+	parse_ok(HOST_MIN "transport udp\nwan-mtu 1280\nrekey-packets 64\n"
+	    "udp-probe 2\n", &c);
+	assert_int_equal(c.transport, CONF_TRANSPORT_UDP);
+	assert_int_equal(c.wan_mtu, 1280);
+	assert_int_equal(c.rekey_packets, 64);
+	assert_int_equal(c.udp_probe, 2);
+	conf_free(&c);
+	parse_ok(PROXY_MIN "transport tcp\n", &c);
+	assert_int_equal(c.transport, CONF_TRANSPORT_TCP);
+	conf_free(&c);
+	expect_err(PROXY_MIN "transport udp\n", 10, "only valid with role host");
+	expect_err(HOST_MIN "transport quic\n", 9, "auto, udp or tcp");
+	expect_err(HOST_MIN "transport tcp\ntransport udp\n", 10, "transport");
+	expect_err(HOST_MIN "wan-mtu 575\n", 9, "576..9000 bytes");
+	expect_err(HOST_MIN "rekey-packets 63\n", 9, "64..16777216 packets");
+	expect_err(HOST_MIN "rekey-packets 16777217\n", 9, "packets");
+	expect_err(PROXY_MIN "udp-probe 5\n", 10, "udp-probe");
+}
+
 int
 main(void)
 {
@@ -1114,6 +1146,7 @@ main(void)
 		cmocka_unit_test(test_proxy_full),
 		cmocka_unit_test(test_proxy_defaults),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_accept_bounds),
 		cmocka_unit_test(test_err_lexical),
