@@ -12,6 +12,13 @@
  *   FRAME      an Ethernet frame, VNET_FRAME_MIN..VNET_FRAME_MAX bytes
  *   KEEPALIVE  exactly 0 bytes
  *   CLOSE      exactly 2 bytes: reason code (big-endian, enum wire_close)
+ *   UDP        exactly WIRE_UDP_LEN bytes: the sender's UDP offer
+ *                version (1), AEAD it seals with (1, enum dgram_aead),
+ *                zero (2), receiver id it wants datagrams under (4),
+ *                its UDP port (2, 0 on a host), zero (2),
+ *                packets per key epoch it seals (4)
+ *   TRANSPORT  exactly 1 byte: what the host sends frames on from now
+ *                (enum wire_transport); the proxy follows
  * Pure functions: no I/O, no globals, no allocation.
  */
 #ifndef VNET_LIB_WIRE_H
@@ -36,6 +43,23 @@ enum wire_type {
 	WIRE_FRAME = 2,
 	WIRE_KEEPALIVE = 3,
 	WIRE_CLOSE = 4,
+	WIRE_UDP = 5,
+	WIRE_TRANSPORT = 6,
+};
+
+#define WIRE_UDP_LEN		16
+#define WIRE_UDP_VERSION	1
+
+enum wire_transport {
+	WIRE_TRANSPORT_TCP = 1,
+	WIRE_TRANSPORT_UDP = 2,
+};
+
+struct wire_udp {
+	uint8_t		 aead;
+	uint32_t	 rid;
+	uint16_t	 port;
+	uint32_t	 epoch_packets;
 };
 
 enum wire_role {
@@ -59,6 +83,7 @@ enum wire_err {
 	WIRE_E_ROLE,		/* unknown role */
 	WIRE_E_MACS,		/* nmacs too large or inconsistent with length */
 	WIRE_E_SPACE,		/* encoder output buffer too small */
+	WIRE_E_UDP,		/* bad UDP offer (version, zero bytes, values) */
 	WIRE_E_MAX
 };
 
@@ -87,6 +112,19 @@ ssize_t		 wire_decode(const uint8_t *buf, size_t len, struct wire_rec *rec);
 int		 wire_parse_hello(const uint8_t *p, size_t len, struct wire_hello *h);
 /* Validate a CLOSE payload; *reason gets the code. */
 int		 wire_parse_close(const uint8_t *p, size_t len, uint16_t *reason);
+
+/*
+ * Validate a UDP offer: version, zero bytes, an AEAD of enum
+ * dgram_aead, a nonzero receiver id, epoch_packets in
+ * [epoch_min, epoch_max]. 0 or a negated enum wire_err.
+ */
+int		 wire_parse_udp(const uint8_t *p, size_t len, uint32_t epoch_min,
+		    uint32_t epoch_max, struct wire_udp *u);
+/* Validate a TRANSPORT payload; *t gets enum wire_transport. */
+int		 wire_parse_transport(const uint8_t *p, size_t len, uint8_t *t);
+ssize_t		 wire_encode_udp(uint8_t *out, size_t outlen,
+		    const struct wire_udp *u);
+ssize_t		 wire_encode_transport(uint8_t *out, size_t outlen, uint8_t t);
 
 /* Write a record header. */
 void		 wire_put_hdr(uint8_t out[WIRE_HDR_LEN], uint8_t type, size_t len);

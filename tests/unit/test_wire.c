@@ -189,7 +189,7 @@ test_frame_roundtrip(void **state)
 static void
 test_reject_type(void **state)
 {
-	const uint8_t	bad[] = { 0, 5, 6, 0x7f, 0x80, 0xff };
+	const uint8_t	bad[] = { 0, 7, 8, 0x7f, 0x80, 0xff };
 	size_t		i;
 
 	(void)state;
@@ -533,6 +533,76 @@ test_strings(void **state)
 	assert_string_equal(wire_type_name(200), "unknown");
 }
 
+/* The UDP offer and the transport record: round trip and every refusal. */
+static void
+test_udp_records(void **state)
+{
+	struct wire_udp	 w = { .aead = 1, .rid = 0xdeadbeef, .port = 4789,
+			    .epoch_packets = 64 }, g;
+	struct wire_rec	 r;
+	uint8_t		 buf[64], p[WIRE_UDP_LEN], t;
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(wire_encode_udp(buf, sizeof(buf), &w),
+	    WIRE_HDR_LEN + WIRE_UDP_LEN);
+	assert_int_equal(wire_decode(buf, sizeof(buf), &r),
+	    WIRE_HDR_LEN + WIRE_UDP_LEN);
+	assert_int_equal(r.type, WIRE_UDP);
+	assert_int_equal(wire_parse_udp(r.payload, r.len, 64, 1 << 24, &g), 0);
+	assert_int_equal(g.aead, 1);
+	assert_int_equal(g.rid, 0xdeadbeef);
+	assert_int_equal(g.port, 4789);
+	assert_int_equal(g.epoch_packets, 64);
+	assert_int_equal(decode_hdr(WIRE_UDP, WIRE_UDP_LEN - 1), -WIRE_E_LENGTH);
+	assert_int_equal(decode_hdr(WIRE_UDP, WIRE_UDP_LEN + 1), -WIRE_E_LENGTH);
+	/* Each reserved byte, the version, an AEAD, the id, the limits. */
+	memcpy(p, r.payload, sizeof(p));
+	for (i = 0; i < sizeof(p); i++) {
+		if (i != 0 && i != 1 && i != 2 && i != 3 && i != 10 && i != 11)
+			continue;
+		p[i] ^= 0x40;
+		assert_int_equal(wire_parse_udp(p, sizeof(p), 64, 1 << 24, &g),
+		    -WIRE_E_UDP);
+		p[i] ^= 0x40;
+	}
+	w.aead = 3;
+	wire_encode_udp(buf, sizeof(buf), &w);
+	assert_int_equal(wire_parse_udp(buf + WIRE_HDR_LEN, WIRE_UDP_LEN, 64,
+	    1 << 24, &g), -WIRE_E_UDP);
+	w.aead = 2;
+	w.rid = 0;
+	wire_encode_udp(buf, sizeof(buf), &w);
+	assert_int_equal(wire_parse_udp(buf + WIRE_HDR_LEN, WIRE_UDP_LEN, 64,
+	    1 << 24, &g), -WIRE_E_UDP);
+	w.rid = 1;
+	w.epoch_packets = 63;
+	wire_encode_udp(buf, sizeof(buf), &w);
+	assert_int_equal(wire_parse_udp(buf + WIRE_HDR_LEN, WIRE_UDP_LEN, 64,
+	    1 << 24, &g), -WIRE_E_UDP);
+	w.epoch_packets = (1 << 24) + 1;
+	wire_encode_udp(buf, sizeof(buf), &w);
+	assert_int_equal(wire_parse_udp(buf + WIRE_HDR_LEN, WIRE_UDP_LEN, 64,
+	    1 << 24, &g), -WIRE_E_UDP);
+	assert_int_equal(wire_encode_udp(buf, WIRE_HDR_LEN + WIRE_UDP_LEN - 1,
+	    &w), -WIRE_E_SPACE);
+
+	assert_int_equal(wire_encode_transport(buf, sizeof(buf),
+	    WIRE_TRANSPORT_UDP), WIRE_HDR_LEN + 1);
+	assert_int_equal(wire_decode(buf, sizeof(buf), &r), WIRE_HDR_LEN + 1);
+	assert_int_equal(r.type, WIRE_TRANSPORT);
+	assert_int_equal(wire_parse_transport(r.payload, r.len, &t), 0);
+	assert_int_equal(t, WIRE_TRANSPORT_UDP);
+	t = 3;
+	assert_int_equal(wire_parse_transport(&t, 1, &t), -WIRE_E_UDP);
+	t = 0;
+	assert_int_equal(wire_parse_transport(&t, 1, &t), -WIRE_E_UDP);
+	assert_int_equal(decode_hdr(WIRE_TRANSPORT, 0), -WIRE_E_LENGTH);
+	assert_int_equal(decode_hdr(WIRE_TRANSPORT, 2), -WIRE_E_LENGTH);
+	assert_string_equal(wire_type_name(WIRE_UDP), "UDP");
+	assert_string_equal(wire_type_name(WIRE_TRANSPORT), "TRANSPORT");
+}
+
 int
 main(void)
 {
@@ -543,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_close_roundtrip),
 		cmocka_unit_test(test_frame_roundtrip),
 		cmocka_unit_test(test_reject_type),
+		cmocka_unit_test(test_udp_records),
 		cmocka_unit_test(test_reject_length),
 		cmocka_unit_test(test_oversize_header_only),
 		cmocka_unit_test(test_reject_hello),
