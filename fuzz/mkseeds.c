@@ -370,6 +370,7 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 				    .addr = { 0xfd, 0, [15] = 1 } };
 	uint8_t			 logbuf[256], minframe[VNET_FRAME_MIN];
 	uint64_t		 id = 42;	/* a report request's */
+	uint16_t		 fam;
 	size_t			 i, len;
 	uint8_t			*text;
 	char			 name[64];
@@ -465,6 +466,12 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	    &a4, sizeof(a4));
 	msg_seed(dir, "crypt-connect-v6", T_CRYPT, 0, 2, MSG_CONNECT_ADDR,
 	    &a6, sizeof(a6));
+	fam = AF_INET;
+	msg_seed(dir, "crypt-udp-fd-v4", T_CRYPT, 1, 2, MSG_UDP_FD, &fam,
+	    sizeof(fam));
+	fam = AF_INET6;
+	msg_seed(dir, "crypt-udp-fd-v6", T_CRYPT, 1, 2, MSG_UDP_FD, &fam,
+	    sizeof(fam));
 	msg_seed(dir, "crypt-go", T_CRYPT, 0, 1, MSG_GO, NULL, 0);
 	msg_seed(dir, "crypt-stats-req", T_CRYPT, 0, 1, MSG_STATS_REQ, &id,
 	    sizeof(id));

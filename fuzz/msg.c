@@ -48,7 +48,7 @@ static const struct msg_table worker_ctl = MSG_TABLE(worker_rows, NULL);
 static const struct msg_rule crypt_rows[] = {
 	{ MSG_PEM_CERT, NULL }, { MSG_PEM_CA, NULL },
 	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
-	{ MSG_RELOAD, NULL }, { MSG_SIGNATURE, NULL },
+	{ MSG_RELOAD, NULL }, { MSG_SIGNATURE, NULL }, { MSG_UDP_FD, NULL },
 };
 static const struct msg_table crypt_ctl =
     MSG_TABLE(crypt_rows, &worker_ctl);
@@ -142,6 +142,17 @@ sign_req_ok(const uint8_t *p, size_t len)
 
 /* MSG_SIGNATURE: u32 id, u32 status; 0 with a signature, 1 with none. */
 static int
+family_ok(const uint8_t *p, size_t len)
+{
+	uint16_t	 f;
+
+	if (len != sizeof(f))
+		return 0;
+	memcpy(&f, p, sizeof(f));
+	return f == AF_INET || f == AF_INET6;
+}
+
+static int
 signature_ok(const uint8_t *p, size_t len)
 {
 	uint32_t	 st;
@@ -226,6 +237,8 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_STATS_REQ:
 	case MSG_STATS_END:
 		return len == sizeof(uint64_t);	/* the request's id */
+	case MSG_UDP_FD:
+		return family_ok(p, len);
 	case MSG_SIGN_REQ:
 		return sign_req_ok(p, len);
 	case MSG_SIGNATURE:

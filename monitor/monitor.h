@@ -69,6 +69,10 @@ struct monitor {
 	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
 	struct signer	 signer;
 	int		 listen_fd;		/* proxy */
+	/* UDP data channel: proxy [0] only; host one per family */
+#define UDP_SOCKBUF	(4 * 1024 * 1024)
+	int		 udp_fd[2];
+	uint16_t	 udp_family[2];
 	struct msg_addr	 connect;		/* host */
 	const char	*libexec;
 	int		 verbose;

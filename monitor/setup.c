@@ -485,8 +485,60 @@ setup_load(struct monitor *m, const char *file, int check_only, char *why,
 }
 
 /*
- * The proxy's listening socket is made here and passed to crypt, so a
- * crypt restart keeps the port and crypt needs no bind rights.
+ * A UDP socket for the data channel, bound to sa (a host: the
+ * wildcard, port 0). Large buffers: a round of crypt's loop may come
+ * late, and what the socket cannot hold is lost. FORCE works with
+ * CAP_NET_ADMIN, beyond net.core.[rw]mem_max; the plain call is the
+ * fallback.
+ */
+static int
+setup_udp(struct monitor *m, size_t i, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	int	 fd, buf = UDP_SOCKBUF;
+
+	if ((fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) ==
+	    -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) ==
+	    -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (bind(fd, sa, salen) == -1) {
+		close(fd);
+		return -1;
+	}
+	m->udp_fd[i] = fd;
+	m->udp_family[i] = sa->sa_family;
+	return 0;
+}
+
+/* A host's: one per family, for whichever family its proxy has. */
+static int
+setup_udp_host(struct monitor *m)
+{
+	struct sockaddr_in	 s4;
+	struct sockaddr_in6	 s6;
+
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	if (setup_udp(m, 0, (struct sockaddr *)&s4, sizeof(s4)) == -1) {
+		log_warn("event=error what=udp_socket family=inet");
+		return -1;
+	}
+	/* A host without IPv6 is not an error: its proxy is IPv4. */
+	if (setup_udp(m, 1, (struct sockaddr *)&s6, sizeof(s6)) == -1)
+		log_debug("event=udp_socket family=inet6 result=none");
+	return 0;
+}
+
+/*
+ * The proxy's listening socket (and UDP socket, on the same address
+ * and port) is made here and passed to crypt, so a crypt restart keeps
+ * the port and crypt needs no bind rights.
  */
 int
 setup_sockets(struct monitor *m)
@@ -495,9 +547,10 @@ setup_sockets(struct monitor *m)
 	char		 port[8];
 	int		 fd, on = 1, rv;
 
-	m->listen_fd = -1;
-	if (m->conf.role != CONF_ROLE_PROXY)
-		return 0;
+	m->listen_fd = m->udp_fd[0] = m->udp_fd[1] = -1;
+	if (m->conf.role == CONF_ROLE_HOST)
+		return m->conf.transport == CONF_TRANSPORT_TCP ? 0 :
+		    setup_udp_host(m);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
@@ -519,7 +572,14 @@ setup_sockets(struct monitor *m)
 		freeaddrinfo(res);
 		return -1;
 	}
-	freeaddrinfo(res);
 	m->listen_fd = fd;
+	if (m->conf.transport != CONF_TRANSPORT_TCP &&
+	    setup_udp(m, 0, res->ai_addr, res->ai_addrlen) == -1) {
+		log_warn("event=error what=udp_socket addr=%s port=%u",
+		    m->conf.listen_addr, m->conf.listen_port);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
 	return 0;
 }

@@ -113,6 +113,19 @@ supervise_log_held(struct worker *w, pid_t pid, uint64_t n)
 	    (unsigned long long)log_suppressed[worker_slot(w)]);
 }
 
+static int
+supervise_udp(struct monitor *m, struct worker *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < 2; i++)
+		if (m->udp_fd[i] != -1 && msg_send_fd(w->ctl, MSG_UDP_FD,
+		    &m->udp_family[i], sizeof(m->udp_family[i]),
+		    m->udp_fd[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* Everything a worker needs before it may drop and run. */
 static int
 supervise_feed(struct monitor *m, struct worker *w)
@@ -126,6 +139,8 @@ supervise_feed(struct monitor *m, struct worker *w)
 			return -1;
 		if (m->listen_fd != -1 && msg_send_fd(w->ctl, MSG_LISTEN_FD,
 		    NULL, 0, m->listen_fd) == -1)
+			return -1;
+		if (supervise_udp(m, w) == -1)
 			return -1;
 		if (m->conf.role == CONF_ROLE_HOST && msg_send(w->ctl,
 		    MSG_CONNECT_ADDR, &m->connect, sizeof(m->connect)) == -1)

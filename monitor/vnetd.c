@@ -320,6 +320,10 @@ monitor_free(struct monitor *m)
 	}
 	if (m->listen_fd != -1)
 		close(m->listen_fd);
+	if (m->udp_fd[0] != -1)
+		close(m->udp_fd[0]);
+	if (m->udp_fd[1] != -1)
+		close(m->udp_fd[1]);
 	conf_free(&m->conf);
 	free(m->conftext);
 	if (m->pem_key != NULL)
@@ -361,7 +365,7 @@ main(int argc, char *argv[])
 	int		 ch, debug = 0, check = 0, sfd, i;
 
 	memset(&m, 0, sizeof(m));
-	m.listen_fd = -1;
+	m.listen_fd = m.udp_fd[0] = m.udp_fd[1] = -1;
 	m.control_fd = -1;
 	supervise_init(&m);
 	while ((ch = getopt(argc, argv, "df:nvx:")) != -1) {

@@ -148,6 +148,7 @@ msg_check_links(const uint8_t *p, size_t len)
 		STRFIELD(struct msg_link, subject),
 		STRFIELD(struct msg_link, tls),
 		STRFIELD(struct msg_link, cipher),
+		STRFIELD(struct msg_link, transport),
 	};
 
 	return msg_check_report(p, len, sizeof(struct msg_link), sf,
@@ -178,6 +179,16 @@ msg_check_addr(const uint8_t *p, size_t len)
 	if ((a.family != AF_INET && a.family != AF_INET6) || a.port == 0)
 		return MSG_E_PAYLOAD;
 	return MSG_E_NONE;
+}
+
+static enum msg_err
+msg_check_family(const uint8_t *p, size_t len)
+{
+	uint16_t	 f;
+
+	(void)len;
+	memcpy(&f, p, sizeof(f));
+	return f == AF_INET || f == AF_INET6 ? MSG_E_NONE : MSG_E_PAYLOAD;
 }
 
 /* Text that lib/ and OpenSSL read as bounded buffers: no NUL inside. */
@@ -267,6 +278,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_SIGNATURE] = { "signature", sizeof(struct msg_sign_ans),
 					sizeof(struct msg_sign_ans) +
 					MSG_SIGN_SIG_MAX, 0, 0,	msg_check_signature },
+	[MSG_UDP_FD] = { "udp_fd",	FIXED(uint16_t), 1, 0,	msg_check_family },
 };
 
 #undef TEXT

@@ -104,6 +104,13 @@ enum msg_type {
 	 * 1..MSG_SIGN_SIG_MAX bytes; MSG_SIGN_REFUSED: none).
 	 */
 	MSG_SIGNATURE,
+	/*
+	 * monitor -> crypt: a UDP socket for the data channel, as
+	 * SCM_RIGHTS; payload u16 address family. The proxy's is bound to
+	 * its listen address and port; a host gets one per family, bound
+	 * to a port of the kernel's choice.
+	 */
+	MSG_UDP_FD,
 	MSG_TYPE_MAX
 };
 
@@ -171,8 +178,10 @@ struct msg_link {
 	char		 subject[96];
 	char		 tls[16];
 	char		 cipher[40];
+	char		 transport[8];	/* what frames go on: "udp", "tcp" */
 	uint64_t	 up_ms;		/* time since it came up */
 	uint64_t	 rx_frames, tx_frames, rx_bytes, tx_bytes;
+	uint64_t	 udp_rx_frames, udp_tx_frames, udp_drops;
 };
 
 /* One forwarding table entry, for vnetctl macs. */

@@ -62,7 +62,7 @@ static const struct msg_table from_worker =
 static const struct msg_rule crypt_rows[] = {
 	{ MSG_PEM_CERT, NULL }, { MSG_PEM_CA, NULL }, { MSG_SIGNATURE, NULL },
 	{ MSG_LISTEN_FD, NULL }, { MSG_CONNECT_ADDR, NULL },
-	{ MSG_RELOAD, NULL },
+	{ MSG_RELOAD, NULL }, { MSG_UDP_FD, NULL },
 };
 static const struct msg_table crypt_ctl =
     MSG_TABLE(crypt_rows, &worker_ctl_table);
