@@ -20,8 +20,8 @@
 static struct crypt	 cr;
 static uint8_t		 rxbuf[MSG_MAX];
 static uint8_t		 injbuf[MSG_MAX];
-static struct pollfd	 pfd[3 + CRYPT_MAXLINKS];
-static struct link	*pfl[3 + CRYPT_MAXLINKS];
+static struct pollfd	 pfd[5 + CRYPT_MAXLINKS];
+static struct link	*pfl[5 + CRYPT_MAXLINKS];
 
 #define S(n)	{ #n, &cr.c.n }
 static const struct worker_stat crypt_stats[] = {
@@ -33,7 +33,12 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
 	S(sign_requests), S(sign_failures), S(crl_expired_accepted),
-	S(peers_revoked),
+	S(peers_revoked), S(udp_tx_frames), S(udp_rx_frames), S(udp_cut),
+	S(udp_oversize_tcp), S(mss_clamped), S(udp_probes),
+	S(udp_probes_unasked), S(transport_switches), S(udp_rekeys),
+	S(udp_send_errors), S(udp_recv_errors), S(udp_drop_malformed),
+	S(udp_drop_unknown_id), S(udp_drop_replay), S(udp_drop_old_epoch),
+	S(udp_drop_future_epoch), S(udp_drop_tag), S(udp_drop_error),
 };
 #undef S
 
@@ -72,6 +77,17 @@ crypt_on_listen(struct msg *m, void *arg)
 
 	c->listen_fd = m->fd;
 	m->fd = -1;
+}
+
+static void
+crypt_on_udp(struct msg *m, void *arg)
+{
+	struct crypt	*c = arg;
+	uint16_t	 fam;
+
+	memcpy(&fam, m->payload, sizeof(fam));
+	if (udp_add_socket(c, fam, m->fd) == 0)
+		m->fd = -1;
 }
 
 static void
@@ -194,6 +210,7 @@ static const struct msg_rule crypt_ctl_rows[] = {
 	{ MSG_PEM_CA,		crypt_on_pem },
 	{ MSG_LISTEN_FD,	crypt_on_listen },
 	{ MSG_CONNECT_ADDR,	crypt_on_connect },
+	{ MSG_UDP_FD,		crypt_on_udp },
 	{ MSG_RELOAD,		crypt_on_reload },
 	{ MSG_SIGNATURE,	crypt_on_signature },
 };
@@ -281,6 +298,13 @@ crypt_pollset(int *busy)
 		pfd[n].events = POLLIN;
 		pfl[n++] = NULL;
 	}
+	for (i = 0; i < 2; i++) {
+		if (cr.udp_fd[i] == -1)
+			continue;
+		pfd[n].fd = cr.udp_fd[i];
+		pfd[n].events = POLLIN;
+		pfl[n++] = NULL;
+	}
 	for (i = 0; i < cr.nlinks; i++) {
 		struct link *l = cr.links[i];
 
@@ -325,8 +349,10 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 			if (pfd[i].revents == 0 && (pfl[i] == NULL ||
 			    !link_backlog(pfl[i])))
 				continue;
-			if (pfl[i] == NULL)
+			if (pfl[i] == NULL && pfd[i].fd == cr.listen_fd)
 				link_accept(&cr);
+			else if (pfl[i] == NULL)
+				udp_read(&cr, pfd[i].fd);
 			else if (pfl[i]->state != L_DEAD)
 				link_io(&cr, pfl[i], pfd[i].revents);
 		}
@@ -336,9 +362,11 @@ crypt_loop(struct msg_chan *data, struct msg_chan *bell)
 		crypt_suppressed(now);
 		for (k = 0; k < cr.nlinks; k++) {
 			link_timers(&cr, cr.links[k], now);
+			udp_timers(&cr, cr.links[k], now);
 			if (cr.links[k]->woff < cr.links[k]->wlen)
 				link_flush(&cr, cr.links[k]);
 		}
+		udp_flush(&cr);
 		fwd_flush_inject(&cr);
 		crypt_reload_pending(&cr);
 		link_reap(&cr);
@@ -357,6 +385,7 @@ crypt_open(void *arg)
 {
 	struct crypt		*c = arg;
 	const struct worker_fds	*fds = privsep_worker_fds(SANDBOX_CRYPT);
+	size_t			 i;
 
 	if (c->pem[0] == NULL || c->pem[1] == NULL)
 		fatalx("setup: key material missing");
@@ -379,6 +408,11 @@ crypt_open(void *arg)
 	ratelim_init(&c->rl_unauth, 10, 1000);
 	ratelim_init(&c->rl_event, 20, 1000);
 	ratelim_init(&c->rl_refuse, 5, 1000);
+	ratelim_init(&c->rl_udp, 10, 1000);
+	for (i = 0; i < 2; i++)
+		if (c->udp_fd[i] != -1 && fcntl(c->udp_fd[i], F_SETFL,
+		    fcntl(c->udp_fd[i], F_GETFL) | O_NONBLOCK) == -1)
+			fatal("setup: udp socket");
 	/*
 	 * Known only now, from the configuration: the proxy's crypt is
 	 * confined to accepting, the host's to dialing.
@@ -403,7 +437,7 @@ main(int argc, char *argv[])
 	 * would put them in the heap, where churn keeps pages resident.
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	cr.listen_fd = -1;
+	cr.listen_fd = cr.udp_fd[0] = cr.udp_fd[1] = -1;
 	cr.redial_ms = RECONNECT_MIN_MS;
 	msg_chan_init(&data, "capture", &msg_tab_frames);
 	msg_chan_init(&bell, "capture", &msg_tab_wake);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lib/conf.h"
+#include "lib/dgram.h"
 #include "lib/fwd.h"
 #include "lib/ratelim.h"
 #include "lib/wire.h"
@@ -27,6 +28,33 @@ enum link_state {
 	L_HELLO,		/* TLS up, waiting for the peer's hello */
 	L_UP,			/* frames flow */
 	L_DEAD,			/* to be freed */
+};
+
+/* One direction's key source: the link whose TLS session exports it. */
+struct udp_dir {
+	struct link	*link;
+	int		 h2p;		/* host to proxy, or back */
+};
+
+/* A link's UDP data channel (crypt/udp.c). */
+struct link_udp {
+	int		 ready;		/* both offers in, keys derivable */
+	uint32_t	 rid;		/* ours: datagrams to us carry it */
+	int		 fd;		/* the socket for the peer's family */
+	struct dgram_tx	 tx;
+	struct dgram_rx	 rx;
+	struct udp_dir	 dtx, drx;
+	struct sockaddr_storage peer;	/* where datagrams go */
+	socklen_t	 peerlen;
+	int		 have_peer;	/* proxy: once a datagram verified */
+	size_t		 max_frame;	/* largest frame one datagram holds */
+	uint16_t	 mss4, mss6;	/* clamped to these */
+	uint64_t	 last_ack_ms;	/* host: last probe answered */
+	uint64_t	 probe_at_ms, probe_id;
+	unsigned	 fast_probes;
+	uint64_t	 switched_ms;
+	uint64_t	 tx_rekeys_seen, rx_rekeys_seen;
+	uint64_t	 rx_frames, tx_frames, drops;
 };
 
 struct link {
@@ -48,6 +76,8 @@ struct link {
 	int			 want_write;	/* SSL needs POLLOUT */
 	int64_t			 not_after;	/* peer chain valid until (s) */
 	struct ratelim		 rl_moves;	/* entries it may take over */
+	struct link_udp		*udp;		/* NULL: TLS stream only */
+	uint8_t			 transport;	/* frames go on: WIRE_TRANSPORT_ */
 };
 
 struct counters {
@@ -61,6 +91,14 @@ struct counters {
 	uint64_t	 refused_pending, refused_source, refused_links;
 	uint64_t	 sign_requests, sign_failures;
 	uint64_t	 crl_expired_accepted, peers_revoked;
+	/* the UDP data channel */
+	uint64_t	 udp_tx_frames, udp_rx_frames, udp_cut;
+	uint64_t	 udp_oversize_tcp, mss_clamped, udp_probes;
+	uint64_t	 udp_probes_unasked, transport_switches, udp_rekeys;
+	uint64_t	 udp_send_errors, udp_recv_errors;
+	uint64_t	 udp_drop_malformed, udp_drop_unknown_id;
+	uint64_t	 udp_drop_replay, udp_drop_old_epoch;
+	uint64_t	 udp_drop_future_epoch, udp_drop_tag, udp_drop_error;
 };
 
 struct crypt {
@@ -91,7 +129,8 @@ struct crypt {
 	struct ring	 from_capture_ring, to_inject_ring;
 	int64_t		 crl_next;		/* earliest nextUpdate, 0 none */
 	uint64_t	 crl_audit_ms;		/* last event=crl_expired */
-	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse;
+	struct ratelim	 rl_drop, rl_unauth, rl_event, rl_refuse, rl_udp;
+	int		 udp_fd[2];		/* [0] IPv4 or the proxy's */
 	struct counters	 c;
 };
 
@@ -126,6 +165,24 @@ void	 link_timers(struct crypt *, struct link *, uint64_t now);
 void	 link_reap(struct crypt *);
 void	 link_accept(struct crypt *);
 void	 link_dial(struct crypt *);
+void	 link_send_record(struct crypt *, struct link *, const uint8_t *,
+	    size_t);
+void	 link_malformed(struct crypt *, struct link *, const char *);
+
+/* crypt/udp.c */
+int	 udp_add_socket(struct crypt *, uint16_t family, int fd);
+void	 udp_link_up(struct crypt *, struct link *);
+void	 udp_link_gone(struct crypt *, struct link *);
+int	 udp_on_offer(struct crypt *, struct link *, const uint8_t *, size_t);
+int	 udp_on_transport(struct crypt *, struct link *, const uint8_t *,
+	    size_t);
+int	 udp_send_frame(struct crypt *, struct link *, const uint8_t *,
+	    size_t);
+const uint8_t *udp_clamp(struct crypt *, struct link *, const uint8_t *,
+	    size_t);
+void	 udp_flush(struct crypt *);
+void	 udp_timers(struct crypt *, struct link *, uint64_t now);
+void	 udp_read(struct crypt *, int fd);
 
 /* crypt/fwd.c */
 int	 fwd_init(struct crypt *);

@@ -282,6 +282,13 @@ fwd_report_links(struct crypt *cr)
 		logsafe_copy(k.tls, sizeof(k.tls), SSL_get_version(l->ssl));
 		logsafe_copy(k.cipher, sizeof(k.cipher),
 		    SSL_get_cipher_name(l->ssl));
+		logsafe_copy(k.transport, sizeof(k.transport),
+		    l->transport == WIRE_TRANSPORT_UDP ? "udp" : "tcp");
+		if (l->udp != NULL) {
+			k.udp_rx_frames = l->udp->rx_frames;
+			k.udp_tx_frames = l->udp->tx_frames;
+			k.udp_drops = l->udp->drops;
+		}
 		k.up_ms = now - l->since_ms;
 		k.rx_frames = l->rx_frames;
 		k.tx_frames = l->tx_frames;

@@ -182,6 +182,7 @@ link_end(struct crypt *cr, struct link *l, const char *reason,
 	l->fd = -1;
 	l->state = L_DEAD;
 	fwd_link_gone(cr, l);
+	udp_link_gone(cr, l);
 	if (l == cr->uplink) {
 		cr->uplink = NULL;
 		link_backoff(cr);
@@ -226,6 +227,21 @@ link_flush(struct crypt *cr, struct link *l)
 		link_close(cr, l, why, 0);
 }
 
+/* A control record (UDP offer, transport) in the TLS stream. */
+void
+link_send_record(struct crypt *cr, struct link *l, const uint8_t *rec,
+    size_t n)
+{
+	if (!link_room(l, n)) {
+		link_flush(cr, l);
+		if (!link_room(l, n)) {
+			link_close(cr, l, "no room for a control record", 0);
+			return;
+		}
+	}
+	link_queue(l, rec, n);
+}
+
 int
 link_send_frame(struct crypt *cr, struct link *l, const uint8_t *f,
     size_t len)
@@ -234,6 +250,16 @@ link_send_frame(struct crypt *cr, struct link *l, const uint8_t *f,
 
 	if (l->state != L_UP)
 		return -1;
+	if (l->udp != NULL) {
+		f = udp_clamp(cr, l, f, len);
+		if (udp_send_frame(cr, l, f, len)) {
+			l->tx_frames++;
+			l->tx_bytes += len;
+			cr->c.tx_frames++;
+			cr->c.tx_bytes += len;
+			return 0;
+		}
+	}
 	if (!link_room(l, WIRE_HDR_LEN + len)) {
 		link_flush(cr, l);
 		if (!link_room(l, WIRE_HDR_LEN + len)) {
@@ -394,7 +420,7 @@ link_io(struct crypt *cr, struct link *l, short revents)
 	}
 }
 
-static void
+void
 link_malformed(struct crypt *cr, struct link *l, const char *why)
 {
 	uint64_t	 supp;
@@ -427,12 +453,14 @@ link_up(struct crypt *cr, struct link *l, const struct wire_hello *h)
 	l->state = L_UP;
 	l->since_ms = now_ms();
 	cr->c.links_up++;
+	l->transport = WIRE_TRANSPORT_TCP;
 	if (l == cr->uplink)
 		cr->redial_ms = RECONNECT_MIN_MS;
 	audit("event=link_up peer=%s host=%s subject=\"%s\" fingerprint=%s "
 	    "tls=%s cipher=%s macs_announced=%u", l->peer,
 	    l->host ? l->host->name : "proxy", l->subject, l->fingerprint,
 	    SSL_get_version(l->ssl), SSL_get_cipher_name(l->ssl), h->nmacs);
+	udp_link_up(cr, l);
 }
 
 static int
@@ -476,6 +504,15 @@ link_record(struct crypt *cr, struct link *l, const struct wire_rec *r)
 		return 0;
 	case WIRE_KEEPALIVE:
 		return 0;
+	case WIRE_UDP:
+	case WIRE_TRANSPORT:
+		if (l->state != L_UP) {
+			link_malformed(cr, l, "udp record before hello");
+			return -1;
+		}
+		return r->type == WIRE_UDP ?
+		    udp_on_offer(cr, l, r->payload, r->len) :
+		    udp_on_transport(cr, l, r->payload, r->len);
 	case WIRE_CLOSE:
 		if (wire_parse_close(r->payload, r->len, &reason) != 0) {
 			link_malformed(cr, l, "bad close record");
@@ -876,5 +913,7 @@ link_dial(struct crypt *cr)
 	if ((cr->uplink = link_new(cr, fd, peer, 1)) == NULL) {
 		close(fd);
 		link_backoff(cr);
+		return;
 	}
+	cr->uplink->addr = ss;		/* where its UDP goes too */
 }

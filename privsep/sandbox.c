@@ -187,6 +187,7 @@ static const struct sandbox_rule sb_monitor[] = {
 	SB_ALLOW(sendmsg),
 	SB_ALLOW(recvmsg),
 	SB_ALLOW(sendmmsg),
+	SB_ALLOW(recvmmsg),
 	SB_ALLOW(shutdown),
 	/* processes: spawning and supervising the workers */
 	SB_ALLOW(clone),
@@ -264,10 +265,13 @@ static const struct sandbox_rule sb_capture[] = {
 /*
  * Both crypts: their one socket option (TCP_NODELAY on each link;
  * OpenSSL sets none, as kTLS is off), the file status flags, OpenSSL's
- * entropy.
+ * entropy, and the UDP data channel's batches on the socket the monitor
+ * bound (crypt/udp.c).
  */
 #define SB_CRYPT							\
 	SB_WORKER,							\
+	SB_ALLOW(sendmmsg),						\
+	SB_ALLOW(recvmmsg),						\
 	SB_ALLOW_ARGS(setsockopt, SB_EQ(1, IPPROTO_TCP),		\
 	    SB_EQ(2, TCP_NODELAY)),					\
 	SB_ALLOW_ARG(fcntl, SB_EQ(1, F_GETFL)),				\
