@@ -92,6 +92,15 @@ static const struct {
 	{ "tx_bytes", "vnet_link_transmit_bytes_total",
 	    "Bytes of the frames sent on the link (vnetctl links: tx_bytes)",
 	    0 },
+	{ "udp_rx_frames", "vnet_link_udp_receive_frames_total",
+	    "Of rx_frames, those that came as datagrams (vnetctl links: "
+	    "udp_rx_frames)", 0 },
+	{ "udp_tx_frames", "vnet_link_udp_transmit_frames_total",
+	    "Of tx_frames, those sent as datagrams (vnetctl links: "
+	    "udp_tx_frames)", 0 },
+	{ "udp_drops", "vnet_link_udp_dropped_total",
+	    "Datagrams for the link dropped by a check (vnetctl links: "
+	    "udp_drops)", 0 },
 };
 
 #define NAME_MAX_LEN	128
@@ -308,6 +317,7 @@ links(struct mw *w, int arr)
 {
 	const struct json	*l = w->in->links;
 	char			 host[256], peer[256], tls[256], cipher[256];
+	char			 tr[16];
 	uint64_t		 v;
 	size_t			 f;
 	int			 k;
@@ -319,15 +329,17 @@ links(struct mw *w, int arr)
 			sample(w, "vnet_link_up", json_eq(l,
 			    json_get(l, k, "state"), "up"), "host", host,
 			    "peer", peer, (char *)NULL);
-	family(w, "vnet_link_info", 1, "The TLS version and cipher suite of "
-	    "each link (vnetctl links: tls, cipher)");
+	family(w, "vnet_link_info", 1, "The TLS version, cipher suite and "
+	    "transport of each link (vnetctl links: tls, cipher, transport)");
 	for (k = arr + 1; k < l->t[arr].end; k = l->t[k].end)
 		if (link_labels(l, k, host, peer, sizeof(host)) == 0 &&
 		    json_str(l, json_get(l, k, "tls"), tls, sizeof(tls)) == 0 &&
 		    json_str(l, json_get(l, k, "cipher"), cipher,
-		    sizeof(cipher)) == 0)
+		    sizeof(cipher)) == 0 && json_str(l, json_get(l, k,
+		    "transport"), tr, sizeof(tr)) == 0)
 			sample(w, "vnet_link_info", 1, "host", host, "peer",
-			    peer, "tls", tls, "cipher", cipher, (char *)NULL);
+			    peer, "tls", tls, "cipher", cipher, "transport", tr,
+			    (char *)NULL);
 	for (f = 0; f < NELEM(link_fields); f++) {
 		family(w, link_fields[f].metric, link_fields[f].gauge, "%s",
 		    link_fields[f].help);

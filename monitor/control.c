@@ -172,9 +172,10 @@ fmt_links(struct monitor *m, struct obuf *o, int json)
 	size_t		 off, n = 0;
 
 	if (!json)
-		ob_printf(o, "%-22s %-12s %-5s %-9s %-8s %-24s %10s %10s %12s "
-		    "%12s\n", "PEER", "HOST", "STATE", "UP", "TLS", "CIPHER",
-		    "RX_FRAMES", "TX_FRAMES", "RX_BYTES", "TX_BYTES");
+		ob_printf(o, "%-22s %-12s %-5s %-9s %-8s %-24s %-9s %10s %10s "
+		    "%12s %12s\n", "PEER", "HOST", "STATE", "UP", "TLS",
+		    "CIPHER", "TRANSPORT", "RX_FRAMES", "TX_FRAMES", "RX_BYTES",
+		    "TX_BYTES");
 	else
 		ob_printf(o, "{\"total\":%u,\"links\":[",
 		    report_total(&m->links));
@@ -184,18 +185,25 @@ fmt_links(struct monitor *m, struct obuf *o, int json)
 		if (json) {
 			ob_printf(o, "%s{\"peer\":\"%s\",\"host\":\"%s\","
 			    "\"state\":\"up\",\"up_s\":%llu,\"subject\":\"%s\","
-			    "\"tls\":\"%s\",\"cipher\":\"%s\",\"rx_frames\":%llu,"
-			    "\"tx_frames\":%llu,\"rx_bytes\":%llu,"
-			    "\"tx_bytes\":%llu}", n ? "," : "", k.peer, k.host,
+			    "\"tls\":\"%s\",\"cipher\":\"%s\",\"transport\":"
+			    "\"%s\",\"rx_frames\":%llu,\"tx_frames\":%llu,"
+			    "\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+			    "\"udp_rx_frames\":%llu,\"udp_tx_frames\":%llu,"
+			    "\"udp_drops\":%llu}", n ? "," : "", k.peer, k.host,
 			    (unsigned long long)k.up_ms / 1000, k.subject, k.tls,
-			    k.cipher, (unsigned long long)k.rx_frames,
+			    k.cipher, k.transport,
+			    (unsigned long long)k.rx_frames,
 			    (unsigned long long)k.tx_frames,
 			    (unsigned long long)k.rx_bytes,
-			    (unsigned long long)k.tx_bytes);
+			    (unsigned long long)k.tx_bytes,
+			    (unsigned long long)k.udp_rx_frames,
+			    (unsigned long long)k.udp_tx_frames,
+			    (unsigned long long)k.udp_drops);
 		} else {
-			ob_printf(o, "%-22s %-12s %-5s %-9s %-8s %-24s %10llu "
-			    "%10llu %12llu %12llu\n", k.peer, k.host, "up",
-			    dur(d, sizeof(d), k.up_ms), k.tls, k.cipher,
+			ob_printf(o, "%-22s %-12s %-5s %-9s %-8s %-24s %-9s "
+			    "%10llu %10llu %12llu %12llu\n", k.peer, k.host,
+			    "up", dur(d, sizeof(d), k.up_ms), k.tls, k.cipher,
+			    k.transport,
 			    (unsigned long long)k.rx_frames,
 			    (unsigned long long)k.tx_frames,
 			    (unsigned long long)k.rx_bytes,

@@ -96,11 +96,11 @@ links_human() {
 	local f="$VN_TMP/links.txt"
 	run proxy links.txt links || { echo "exit $?"; return 1; }
 	cat "$f"
-	grep -Eq '^PEER +HOST +STATE +UP +TLS +CIPHER +RX_FRAMES +TX_FRAMES +RX_BYTES +TX_BYTES$' "$f" &&
-	grep -Eq "^$HOST_WAN:[0-9]+ +vmhost1 +up +[0-9.hms]+ +TLSv1\\.3 +TLS_[A-Z0-9_]+( +[0-9]+){4}$" "$f" &&
+	grep -Eq '^PEER +HOST +STATE +UP +TLS +CIPHER +TRANSPORT +RX_FRAMES +TX_FRAMES +RX_BYTES +TX_BYTES$' "$f" &&
+	grep -Eq "^$HOST_WAN:[0-9]+ +vmhost1 +up +[0-9.hms]+ +TLSv1\\.3 +TLS_[A-Z0-9_]+ +(udp|tcp)( +[0-9]+){4}$" "$f" &&
 	[ "$(wc -l <"$f")" = 2 ]
 }
-check "vnetctl links: header PEER HOST STATE UP TLS CIPHER RX_FRAMES TX_FRAMES RX_BYTES TX_BYTES, one row '$HOST_WAN:PORT vmhost1 up T TLSv1.3 TLS_...'" links_human
+check "vnetctl links: header PEER HOST STATE UP TLS CIPHER TRANSPORT RX_FRAMES TX_FRAMES RX_BYTES TX_BYTES, one row '$HOST_WAN:PORT vmhost1 up T TLSv1.3 TLS_... udp|tcp'" links_human
 
 links_json() {
 	local f="$VN_TMP/$1.links.json" name=$1 host=$2 cn=$3 peer=$4
@@ -108,14 +108,15 @@ links_json() {
 	cat "$f"
 	json_ok "$f" || { echo "not one valid JSON value"; return 1; }
 	[ "$(keys "$f" .)" = total,links ] || { echo "keys: $(keys "$f" .)"; return 1; }
-	[ "$(keys "$f" '.links[0]')" = peer,host,state,up_s,subject,tls,cipher,rx_frames,tx_frames,rx_bytes,tx_bytes ] ||
+	[ "$(keys "$f" '.links[0]')" = peer,host,state,up_s,subject,tls,cipher,transport,rx_frames,tx_frames,rx_bytes,tx_bytes,udp_rx_frames,udp_tx_frames,udp_drops ] ||
 		{ echo "link keys: $(keys "$f" '.links[0]')"; return 1; }
 	jq -e --arg h "$host" --arg cn "$cn" --arg p "$peer" \
 	    '.total == 1 and (.links | length) == 1 and (.links[0] |
 	     .host == $h and .state == "up" and .tls == "TLSv1.3" and
 	     (.subject | test("CN ?= ?" + $cn + "$")) and (.peer | startswith($p + ":")) and
 	     (.cipher | startswith("TLS_")) and (.up_s | type == "number") and
-	     ([.rx_frames, .tx_frames, .rx_bytes, .tx_bytes] | all(type == "number" and . >= 0)))' "$f" >/dev/null
+	     (.transport == "udp" or .transport == "tcp") and
+	     ([.rx_frames, .tx_frames, .rx_bytes, .tx_bytes, .udp_rx_frames, .udp_tx_frames, .udp_drops] | all(type == "number" and . >= 0)))' "$f" >/dev/null
 }
 check "vnetctl -j links (proxy): valid JSON {total, links[peer,host,state,up_s,subject,tls,cipher,rx/tx_frames,rx/tx_bytes]}; host vmhost1, subject CN=vmhost1, TLSv1.3, peer $HOST_WAN" \
     links_json proxy vmhost1 vmhost1 "$HOST_WAN"

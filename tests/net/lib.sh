@@ -571,6 +571,7 @@ cert_fp() {
 # ---------------------------------------------------------------- configs
 
 # vn_host_conf FILE CERT KEY CA CONNECT_ADDR [EXTRA_VM_MAC...]
+# VNET_TRANSPORT=tcp|udp|auto adds a transport line (default: none, auto).
 vn_host_conf() {
 	local f=$1 crt=$2 key=$3 ca=$4 addr=$5 m; shift 5
 	{
@@ -585,6 +586,7 @@ vn_host_conf() {
 		echo "control ${f%.conf}.sock"
 		echo "connect $addr port $VNET_PORT"
 		echo "peer-name proxy"
+		[ -z "${VNET_TRANSPORT:-}" ] || echo "transport $VNET_TRANSPORT"
 		echo "vm $VM_MAC"
 		for m in "$@"; do echo "vm $m"; done
 	} >"$f"
