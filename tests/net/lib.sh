@@ -486,6 +486,18 @@ topo_add_tenant() {
 	offload_verify
 }
 
+# topo_add_wanem: the host's WAN leg crosses the WAN emulator instead of
+# a plain veth: host wan0 -- wa [NS_WANEM: wanem] wb -- proxy wan0, the
+# same addresses. Needs tests/tools/wanem.sh sourced; wanem_start
+# "$NS_WANEM" LOG [PROFILE...] then runs the emulator itself.
+topo_add_wanem() {
+	NS_WANEM="vn$$e"
+	ip -n "$NS_HOST" link del wan0 || return 1
+	wan_link "$NS_HOST" wan0 "$NS_WANEM" "$NS_PROXY" wan0 || return 1
+	ip -n "$NS_HOST" addr add "$HOST_WAN/24" dev wan0 &&
+	ip -n "$NS_PROXY" addr add "$PROXY_WAN/24" dev wan0
+}
+
 # vm_port_recreate: delete the VM's port vm0 (and so its eth0) and make
 # it again, as a restarted VM gets a new tap: a new ifindex.
 vm_port_recreate() {
