@@ -342,8 +342,10 @@ dgram_seal(struct dgram_tx *tx, uint8_t type, const uint8_t *pt,
 		return rv;
 	if (outlen < ptlen + DGRAM_OVERHEAD)
 		return -DGRAM_E_SPACE;
-	if (tx->next == UINT64_MAX)
-		return -DGRAM_E_EXHAUSTED;
+	/*
+	 * tx_key() refuses an epoch past UINT32_MAX, which also keeps the
+	 * counter below 2^56 (epoch_packets <= 2^24): it never wraps.
+	 */
 	if ((rv = tx_key(tx, tx->next)) != 0)
 		return rv;
 	put_hdr(out, type, tx->rid, tx->next);

@@ -233,6 +233,7 @@ test_untouched(void **state)
 	build(p, &sh, &w);
 	check_untouched(p);
 	sh.opt = opt_std;
+	sh.optlen = sizeof(opt_std);
 	sh.flags = ACK;
 	sh.paylen = 100;
 	build(p, &sh, &w);
@@ -240,6 +241,7 @@ test_untouched(void **state)
 	/* IPv4 fragments: more fragments, or an offset. */
 	sh.flags = SYN;
 	build(p, &sh, &w);
+	check_clamp_verifies(p, &w, 0);		/* not yet a fragment */
 	set16(p, w.l3 + 6, 0x2000);
 	check_untouched(p);
 	set16(p, w.l3 + 6, 0x0001);
