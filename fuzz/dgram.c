@@ -28,7 +28,7 @@
 #define RID		0x766e6574u
 #define HIST		16
 #define MAXACC		4096
-#define PTMAX		2048	/* sealed plaintexts stay small: speed */
+#define PTMAX		2048	/* sealed plaintexts: small, fast */
 
 /* The exporter's stand-in: key and IV a fixed function of the epoch. */
 static int
@@ -189,9 +189,10 @@ do_seal(struct in *in, uint8_t op)
 	uint8_t		 pt[PTMAX], type = (uint8_t)(1 + (op >> 3) % 3);
 	size_t		 len = take16(in) % PTMAX, i;
 	uint64_t	 ctr = S.tx.next, rekeys = S.tx.rekeys;
-	int		 rekey = S.tx.key.valid && S.tx.key.epoch != ctr / EP;
+	int		 rekey;
 	ssize_t		 n;
 
+	rekey = S.tx.key.valid && S.tx.key.epoch != ctr / EP;
 	if (type != DGRAM_DATA)
 		len = DGRAM_PROBE_LEN;
 	for (i = 0; i < len; i++)

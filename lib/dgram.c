@@ -145,7 +145,7 @@ dgram_replay_update(struct dgram_replay *w, uint64_t ctr)
 			win_clear(w, WIN_BIT(w->top + 1), ctr - w->top);
 		w->top = ctr;
 	} else if (w->top - ctr >= DGRAM_WINDOW)
-		return;		/* its bit now stands for a newer counter */
+		return;	/* its bit now stands for a newer counter */
 	b = WIN_BIT(ctr);
 	w->bits[b / 64] |= 1ULL << (b % 64);
 }
@@ -419,7 +419,7 @@ dgram_rx_open(struct dgram_rx *rx, const struct dgram_hdr *h,
 	int			 next, rv;
 
 	if (rx->epoch_packets == 0 || h->ctlen > DGRAM_MAX_FRAME)
-		return -DGRAM_E_CRYPTO;		/* not set up, or not parsed */
+		return -DGRAM_E_CRYPTO;	/* not set up, or not parsed */
 	if (outlen < h->ctlen)
 		return -DGRAM_E_SPACE;
 	rx_expire(rx, now_ms);
