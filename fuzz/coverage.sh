@@ -11,6 +11,8 @@ B=fuzz/build/cov
 CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O0 -std=gnu11 -D_GNU_SOURCE -I. -fprofile-instr-generate -fcoverage-mapping"
 SRCS="$(ls lib/*.c) privsep/msg.c privsep/msgtab.c privsep/log.c"
+# lib/dgram.c and lib/x509id.c call libcrypto.
+CRYPTO=$(pkg-config --libs libcrypto)
 PROFDATA=$(command -v llvm-profdata || command -v llvm-profdata-14)
 LLVMCOV=$(command -v llvm-cov || command -v llvm-cov-14)
 [ -n "$PROFDATA" ] && [ -n "$LLVMCOV" ] || { echo "llvm-profdata/llvm-cov missing (package llvm)"; exit 1; }
@@ -27,6 +29,8 @@ files_of() {
 	ctlreq)		echo lib/ctlreq.c ;;
 	fwd)		echo lib/fwd.c ;;
 	l2pol)		echo lib/l2pol.c ;;
+	dgram)		echo lib/dgram.c ;;
+	mss)		echo lib/mss.c lib/csum.c ;;
 	esac
 }
 
@@ -34,7 +38,7 @@ mkdir -p "$B"
 for t in "$@"; do
 	bin="$B/$t"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -fsanitize=fuzzer -o "$bin" "fuzz/$t.c" $SRCS || exit 1
+	$CC $CFLAGS -fsanitize=fuzzer -o "$bin" "fuzz/$t.c" $SRCS $CRYPTO || exit 1
 	dirs=""
 	for d in "fuzz/corpus/$t" "fuzz/regressions/$t" "fuzz/build/new/$t"; do
 		[ -d "$d" ] && dirs="$dirs $d"

@@ -12,7 +12,7 @@
 # FUZZ_TARGETS="frame wire" limits any of these to some targets;
 # FUZZ_NICE (default 19) is the niceness the fuzzers run at.
 
-FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq ring fwd l2pol
+FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq ring fwd l2pol dgram mss
 FUZZ_B		:= fuzz/build
 FUZZ_CC		?= clang
 FUZZ_NICE	?= 19
@@ -48,9 +48,12 @@ $(FUZZ_B)/obj/%.o: %.c $(FUZZ_HDRS) fuzz/fuzz.mk
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	@rm -f $@; ar rcs $@ $^
 
+# Targets whose code needs more than libc.
+FUZZ_LIBS_dgram	= $(call pc,libs,libcrypto)
+
 $(FUZZ_BINS): $(FUZZ_B)/%: fuzz/%.c $(FUZZ_LIB) $(FUZZ_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
-	@echo "  FUZZLD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
+	@echo "  FUZZLD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(FUZZ_LIBS_$*)
 
 # Seed generator for the wire and msg corpora (fuzz/mkcorpus.sh), plain cc.
 $(FUZZ_B)/mkseeds: fuzz/mkseeds.c lib/wire.c lib/logsafe.c privsep/msg.c $(FUZZ_HDRS) fuzz/fuzz.mk

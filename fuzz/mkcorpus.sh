@@ -365,6 +365,60 @@ wire_msg_seeds() {
 	say "wire: $(ls "$C/wire" | wc -l) files, msg: $(ls "$C/msg" | wc -l) files"
 }
 
+# ---------------------------------------------------------------- dgram
+
+# Hand-written step sequences (fuzz/dgram.c), named by what they do.
+dgram_seeds() {
+	local d="$C/dgram" pt64 pt1400 i k
+	reset "$d"
+	pt64=$(head -c 64 /dev/zero | tr '\0' 'f')
+	pt1400=$(head -c 1400 /dev/zero | tr '\0' 'F')
+	# See fuzz/dgram.c: byte 0 the AEAD, then op bytes and arguments.
+	# Op 0 seals DATA (0x08 PROBE, 0x10 PROBE_ACK), 2 delivers as sent,
+	# 0x12 with a byte flipped, 0x1a cut short, 4 a raw datagram,
+	# 5 skips counters (0x0d: whole epochs), 6 and 7 let time pass.
+	printf '\x00\x00\x00\x40%s\x02\x00\x02\x00' "$pt64" >"$d/aes-seal-replay"
+	printf '\x01\x00\x05\x78%s\x02\x00\x08\x00\x00ABCDEFGH\x02\x01\x10\x00\x00abcdefgh\x02\x02' \
+	    "$pt1400" >"$d/chacha-data-probe-ack"
+	{
+		printf '\x00'
+		for i in 0 1 2 3; do
+			printf '\x05\x3e\x00\x00\x40%s\x00\x00\x40%s\x00\x00\x40%s' \
+			    "$pt64" "$pt64" "$pt64"
+			for k in $((3 * i + 1)) $((3 * i)) $((3 * i + 2)); do
+				# shellcheck disable=SC2059
+				printf "\\x02\\x$(printf %02x "$k")"
+			done
+		done
+		printf '\x07\x02\x00\x06\x03\xe8\x02\x03\x07\x07\x02\x01'
+	} >"$d/aes-epochs-reorder-overlap"
+	printf '\x01\x00\x00\x40%s\x12\x00\x00\x10\x01\x12\x00\x00\x30\x80\x1a\x00\x00\x20\x1a\x00\x00\x5f\x02\x00' \
+	    "$pt64" >"$d/chacha-flip-cut"
+	printf '\x00\x0d\x03\x00\x00\x40%s\x02\x00\x0d\x02\x00\x00\x40%s\x02\x01' \
+	    "$pt64" "$pt64" >"$d/aes-future-epoch"
+	# Raw datagrams: a probe's header, a bad version, a short one.
+	printf '\x00\x04\x00\x28\x02\x01\x00\x00\x76\x6e\x65\x74\x00\x00\x00\x00\x00\x00\x00\x01ABCDEFGHIJKLMNOPQRSTUVWX\x04\x00\x10\x01\x02\x00\x00' \
+	    >"$d/raw-probe-badversion"
+	say "dgram: $(ls "$d" | wc -l) files"
+}
+
+# ---------------------------------------------------------------- mss
+
+# The captured TCP frames behind mss4 1400 and mss6 1380, and two SYNs
+# built here: 802.1Q-tagged IPv4, and an MSS at an odd offset.
+mss_seeds() {
+	local d="$C/mss" f
+	reset "$d"
+	for f in $(ls "$C/frame" | grep -E '^(0800|86dd)-p6-'); do
+		{ printf '\x05\x78\x05\x64'; cat "$C/frame/$f"; } >"$d/$f"
+	done
+	printf '\x05\x78\x05\x64\x02\x00\x5e\x10\x00\x02\x02\x00\x5e\x10\x00\x01\x81\x00\x00\x64\x08\x00\x45\x00\x00\x30\x12\x34\x40\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02\x9c\x40\x01\xbb\x11\x22\x33\x44\x00\x00\x00\x00\x70\x02\xfa\xf0\x2a\x0b\x00\x00\x02\x04\x05\xb4\x01\x01\x04\x02' \
+	    >"$d/vlan-syn"
+	printf '\x05\x78\x05\x64\x02\x00\x5e\x10\x00\x02\x02\x00\x5e\x10\x00\x01\x08\x00\x45\x00\x00\x30\x12\x34\x40\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02\x9c\x40\x01\xbb\x11\x22\x33\x44\x00\x00\x00\x00\x70\x12\xfa\xf0\x80\x57\x00\x00\x01\x02\x04\x05\xb4\x01\x01\x01' \
+	    >"$d/synack-odd-mss"
+	say "mss: $(ls "$d" | wc -l) files"
+}
+
 if [ "$net" = 1 ]; then
 	( capture ) || die "capture failed"
 fi
@@ -372,6 +426,8 @@ conf_seeds
 mac_seeds
 ctlreq_seeds
 wire_msg_seeds
+dgram_seeds
+mss_seeds
 say "corpus sizes:"
 du -s --apparent-size -k "$C"/* | while read -r k dir; do
 	echo "    $dir: $(ls "$dir" | wc -l) files, $k KiB"

@@ -42,6 +42,7 @@ max_len() {
 	case $1 in
 	frame)		echo 65600 ;;
 	offload)	echo 65603 ;;
+	mss)		echo 65604 ;;
 	wire)		echo 140000 ;;
 	msg)		echo 262153 ;;
 	conf)		echo 262145 ;;

@@ -145,7 +145,7 @@ dgram_replay_update(struct dgram_replay *w, uint64_t ctr)
 			win_clear(w, WIN_BIT(w->top + 1), ctr - w->top);
 		w->top = ctr;
 	} else if (w->top - ctr >= DGRAM_WINDOW)
-		return;		/* its bit now stands for a newer counter */
+		return;	/* its bit now stands for a newer counter */
 	b = WIN_BIT(ctr);
 	w->bits[b / 64] |= 1ULL << (b % 64);
 }
@@ -342,8 +342,10 @@ dgram_seal(struct dgram_tx *tx, uint8_t type, const uint8_t *pt,
 		return rv;
 	if (outlen < ptlen + DGRAM_OVERHEAD)
 		return -DGRAM_E_SPACE;
-	if (tx->next == UINT64_MAX)
-		return -DGRAM_E_EXHAUSTED;
+	/*
+	 * tx_key() refuses an epoch past UINT32_MAX, which also keeps the
+	 * counter below 2^56 (epoch_packets <= 2^24): it never wraps.
+	 */
 	if ((rv = tx_key(tx, tx->next)) != 0)
 		return rv;
 	put_hdr(out, type, tx->rid, tx->next);
@@ -417,7 +419,7 @@ dgram_rx_open(struct dgram_rx *rx, const struct dgram_hdr *h,
 	int			 next, rv;
 
 	if (rx->epoch_packets == 0 || h->ctlen > DGRAM_MAX_FRAME)
-		return -DGRAM_E_CRYPTO;		/* not set up, or not parsed */
+		return -DGRAM_E_CRYPTO;	/* not set up, or not parsed */
 	if (outlen < h->ctlen)
 		return -DGRAM_E_SPACE;
 	rx_expire(rx, now_ms);

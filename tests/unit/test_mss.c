@@ -184,7 +184,8 @@ test_for_frame(void **state)
 static void
 clamp_shape(int v6, int tag, uint8_t flags)
 {
-	struct shape	 sh = { v6, tag, flags, opt_std, sizeof(opt_std), 0 };
+	struct shape	 sh = { v6, tag, flags, opt_std, sizeof(opt_std),
+			    0 };
 	struct pkt	*p = malloc(sizeof(*p));
 	struct where	 w;
 	size_t		 at = 22;
@@ -233,6 +234,7 @@ test_untouched(void **state)
 	build(p, &sh, &w);
 	check_untouched(p);
 	sh.opt = opt_std;
+	sh.optlen = sizeof(opt_std);
 	sh.flags = ACK;
 	sh.paylen = 100;
 	build(p, &sh, &w);
@@ -240,6 +242,7 @@ test_untouched(void **state)
 	/* IPv4 fragments: more fragments, or an offset. */
 	sh.flags = SYN;
 	build(p, &sh, &w);
+	check_clamp_verifies(p, &w, 0);		/* not yet a fragment */
 	set16(p, w.l3 + 6, 0x2000);
 	check_untouched(p);
 	set16(p, w.l3 + 6, 0x0001);
@@ -309,9 +312,9 @@ test_bad_options(void **state)
 		{ 2, 4, 0x05, 0xb4, 8, 1, 0, 0 },	/* length 1 */
 		{ 2, 4, 0x05, 0xb4, 8, 5, 0, 0 },	/* runs past */
 		{ 2, 4, 0x05, 0xb4, 1, 1, 1, 8 },	/* no length byte */
-		{ 2, 3, 0x05, 1, 1, 1, 1, 1 },		/* MSS of length 3 */
+		{ 2, 3, 0x05, 1, 1, 1, 1, 1 },	/* MSS of length 3 */
 		{ 2, 5, 0x05, 0xb4, 1, 1, 1, 1 },	/* MSS of length 5 */
-		{ 1, 1, 1, 1, 1, 2, 4, 0x05 },		/* MSS runs past */
+		{ 1, 1, 1, 1, 1, 2, 4, 0x05 },	/* MSS runs past */
 	};
 	struct shape	 sh = { 0, 0, SYN, NULL, 8, 0 };
 	struct pkt	*p = malloc(sizeof(*p));
@@ -351,7 +354,7 @@ test_option_walk(void **state)
 	sh.v6 = 1;
 	build(p, &sh, &w);
 	check_clamped(p, &w, 1, at_two, 2, MSS6);
-	sh.opt = eol;			/* an MSS after the end of the list */
+	sh.opt = eol;		/* an MSS after the end of the list */
 	sh.optlen = sizeof(eol);
 	build(p, &sh, &w);
 	check_untouched(p);
