@@ -79,7 +79,11 @@ crypt_on_connect(struct msg *m, void *arg)
 {
 	struct crypt	*c = arg;
 
-	memcpy(&c->connect, m->payload, sizeof(c->connect));
+	/* The channel's row bounds the length: 1..CONF_MAX_CONNECT whole. */
+	c->nconnect = m->len / sizeof(c->connect[0]);
+	if (c->nconnect > CONF_MAX_CONNECT)
+		c->nconnect = CONF_MAX_CONNECT;
+	memcpy(c->connect, m->payload, c->nconnect * sizeof(c->connect[0]));
 	c->have_connect = 1;
 }
 

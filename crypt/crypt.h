@@ -67,7 +67,9 @@ struct crypt {
 	struct conf	 conf;
 	SSL_CTX		*ctx;
 	int		 listen_fd;
-	struct msg_addr	 connect;
+	/* host: the proxies, in order of preference (MSG_CONNECT_ADDR) */
+	struct msg_addr	 connect[CONF_MAX_CONNECT];
+	size_t		 nconnect;
 	int		 have_connect;
 	char		*pem[2];		/* cert, ca+crl: setup, reload */
 	size_t		 pem_len[2];

@@ -838,19 +838,19 @@ link_dial(struct crypt *cr)
 	if (cr->uplink != NULL || now_ms() < cr->redial_at_ms)
 		return;
 	memset(&ss, 0, sizeof(ss));
-	if (cr->connect.family == AF_INET) {
+	if (cr->connect[0].family == AF_INET) {
 		struct sockaddr_in *s = (void *)&ss;
 
 		s->sin_family = AF_INET;
-		s->sin_port = htons(cr->connect.port);
-		memcpy(&s->sin_addr, cr->connect.addr, 4);
+		s->sin_port = htons(cr->connect[0].port);
+		memcpy(&s->sin_addr, cr->connect[0].addr, 4);
 		sl = sizeof(*s);
 	} else {
 		struct sockaddr_in6 *s = (void *)&ss;
 
 		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(cr->connect.port);
-		memcpy(&s->sin6_addr, cr->connect.addr, 16);
+		s->sin6_port = htons(cr->connect[0].port);
+		memcpy(&s->sin6_addr, cr->connect[0].addr, 16);
 		sl = sizeof(*s);
 	}
 	link_peername(&ss, peer, sizeof(peer));

@@ -69,7 +69,8 @@ struct monitor {
 	size_t		 pem_cert_len, pem_key_len, pem_ca_len;
 	struct signer	 signer;
 	int		 listen_fd;		/* proxy */
-	struct msg_addr	 connect;		/* host */
+	struct msg_addr	 connect[CONF_MAX_CONNECT];	/* host, in order */
+	size_t		 nconnect;
 	const char	*libexec;
 	int		 verbose;
 	struct worker	 w[W_COUNT];

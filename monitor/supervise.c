@@ -128,7 +128,8 @@ supervise_feed(struct monitor *m, struct worker *w)
 		    NULL, 0, m->listen_fd) == -1)
 			return -1;
 		if (m->conf.role == CONF_ROLE_HOST && msg_send(w->ctl,
-		    MSG_CONNECT_ADDR, &m->connect, sizeof(m->connect)) == -1)
+		    MSG_CONNECT_ADDR, m->connect,
+		    m->nconnect * sizeof(m->connect[0])) == -1)
 			return -1;
 	}
 	return msg_send(w->ctl, MSG_GO, NULL, 0);
