@@ -33,7 +33,7 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
 	S(sign_requests), S(sign_failures), S(crl_expired_accepted),
-	S(peers_revoked),
+	S(peers_revoked), S(failovers),
 };
 #undef S
 

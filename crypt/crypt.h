@@ -61,6 +61,7 @@ struct counters {
 	uint64_t	 refused_pending, refused_source, refused_links;
 	uint64_t	 sign_requests, sign_failures;
 	uint64_t	 crl_expired_accepted, peers_revoked;
+	uint64_t	 failovers;		/* host: moves to another proxy */
 };
 
 struct crypt {
@@ -80,11 +81,18 @@ struct crypt {
 	size_t		 reload_len;
 	struct link	*links[CRYPT_MAXLINKS];
 	size_t		 nlinks;
-	/* host: the one link to the proxy and its redial schedule */
+	/*
+	 * host: the one link to the proxy and its redial schedule. proxy
+	 * indexes connect[], the one dialed or up; nfailed counts the dials
+	 * that failed since a link last came up, so that the backoff grows
+	 * per full pass through the list (crypt/link.c, link_backoff).
+	 */
 	struct link	*uplink;
 	uint64_t	 redial_at_ms;
 	unsigned	 redial_ms;
 	int		 dialed;
+	size_t		 proxy;
+	size_t		 nfailed;
 	/* MACs served (host: VMs; proxy: all authorized), sorted */
 	conf_mac	*macs;
 	size_t		 nmacs;
