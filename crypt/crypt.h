@@ -61,7 +61,7 @@ struct counters {
 	uint64_t	 refused_pending, refused_source, refused_links;
 	uint64_t	 sign_requests, sign_failures;
 	uint64_t	 crl_expired_accepted, peers_revoked;
-	uint64_t	 failovers;		/* host: moves to another proxy */
+	uint64_t	 failovers;		/* host: to the next proxy */
 };
 
 struct crypt {

@@ -94,8 +94,9 @@ check_connect(const struct conf *c)
 		FUZZ_ASSERT(strpbrk(c->connect[i].addr, " \t") == NULL);
 		FUZZ_ASSERT(c->connect[i].port != 0 && c->connect[i].line != 0);
 		for (j = 0; j < i; j++)
-			FUZZ_ASSERT(c->connect[i].port != c->connect[j].port ||
-			    strcmp(c->connect[i].addr, c->connect[j].addr) != 0);
+			FUZZ_ASSERT(c->connect[i].port !=
+			    c->connect[j].port || strcmp(c->connect[i].addr,
+			    c->connect[j].addr) != 0);
 	}
 }
 

@@ -97,7 +97,7 @@ struct conf {
 	unsigned	 udp_probe;		/* host on TCP: probe UDP every */
 
 	/* role host */
-	/* The proxies in order of preference: the host dials connect[0] first. */
+	/* The proxies, in order of preference: connect[0] is dialed first. */
 	size_t		 nconnect;		/* 1..CONF_MAX_CONNECT */
 	struct conf_connect connect[CONF_MAX_CONNECT];
 	char		 peer_name[CONF_MAX_STR];	/* "" = CA + pin only */

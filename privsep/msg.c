@@ -232,6 +232,7 @@ msg_check_signature(const uint8_t *p, size_t len)
 #define EMPTY		0, 0
 #define FIXED(t)	sizeof(t), sizeof(t)
 #define REPORT(e, n)	4, 4 + sizeof(e) * (n)	/* u32 total, n entries */
+#define LIST(e, n)	sizeof(e), sizeof(e) * (n)	/* 1..n entries */
 
 /*
  * Every type's one row. The enum in msg.h says who sends it to whom;
@@ -247,9 +248,9 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 0,
 					msg_check_text },
 	[MSG_LISTEN_FD] = { "listen_fd", EMPTY,		1, 1,	NULL },
-	[MSG_CONNECT_ADDR] = { "connect_addr", sizeof(struct msg_addr),
-					sizeof(struct msg_addr) *
-					CONF_MAX_CONNECT, 0, 1,	msg_check_addrs },
+	[MSG_CONNECT_ADDR] = { "connect_addr",
+					LIST(struct msg_addr, CONF_MAX_CONNECT),
+							0, 1,	msg_check_addrs },
 	[MSG_GO] = { "go",		EMPTY,		0, 1,	NULL },
 	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, 0,	NULL },
 	[MSG_RELOAD] = { "reload",	TEXT(CONF_MAX_TEXT), 0, 0, msg_check_text },
@@ -280,6 +281,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 #undef EMPTY
 #undef FIXED
 #undef REPORT
+#undef LIST
 
 const struct msg_type_info *
 msg_type_info(uint16_t type)
