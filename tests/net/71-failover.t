@@ -176,24 +176,27 @@ xfer_tap "new transfer client -> VM1 through the second proxy: 16 MiB, sha256 ma
     "$NS_CLIENT" "${MH_VM_NS[1]}" "$IP1" 16 5003
 
 # 14: the first proxy never answers ($DEAD_WAN, held by nobody): the
-# host comes up on the second within handshake-timeout 1 s and a little.
+# host comes up on the second within handshake-timeout 1 s and a little,
+# counted from its crypt worker's start (the daemon's own start-up, key
+# checks and three workers, is not what this measures).
 vnetd_stop hostA >/dev/null
 HMARK=$(log_mark "$HLOG"); P2MARK=$(log_mark "$P2LOG")
-t0=$(now_ms)
 vnetd_start hostA "${MH_HOST_NS[a]}" "$VN_TMP/hostA2.conf"
-wait_for 10 eval "log_has $HLOG $HMARK event=link_up peer=$PROXY2_WAN:$VNET_PORT"
+wait_for 10 log_has "$HLOG" "$HMARK" event=worker_ready worker=crypt
+t0=$(now_ms)
+wait_for 10 log_has "$HLOG" "$HMARK" event=link_up "peer=$PROXY2_WAN:$VNET_PORT"
 t1=$(now_ms)
 quick() {
 	local line
 	line=$(log_lines "$HLOG" "$HMARK" event=proxy_failover "from=$DEAD_WAN:$VNET_PORT" "to=$PROXY2_WAN:$VNET_PORT" | head -n 1)
 	echo "${line:-no event=proxy_failover from=$DEAD_WAN:$VNET_PORT}"
 	log_lines "$HLOG" "$HMARK" event=link_up
-	echo "started to link up: $((t1 - t0)) ms"
+	echo "crypt ready to link up: $((t1 - t0)) ms"
 	[ -n "$line" ] && log_has "$HLOG" "$HMARK" event=link_up "peer=$PROXY2_WAN:$VNET_PORT" &&
-	[ $((t1 - t0)) -le 4000 ] && mh_ping "$NS_CLIENT" "$IP1"
+	[ $((t1 - t0)) -le 3000 ] && mh_ping "$NS_CLIENT" "$IP1"
 }
 quick >"$VN_TMP/quick.out" 2>&1
-ok $? "first connect line $DEAD_WAN unanswered: host A fails over (audited) and is up on $PROXY2_WAN within 4 s of its start (handshake-timeout 1); the client pings VM1"
+ok $? "first connect line $DEAD_WAN unanswered: host A fails over (audited) and is up on $PROXY2_WAN within 3 s of its crypt's start (handshake-timeout 1); the client pings VM1"
 diag "$(head -n 3 "$VN_TMP/quick.out")"
 
 tap_done
