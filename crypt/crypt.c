@@ -33,7 +33,7 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
 	S(sign_requests), S(sign_failures), S(crl_expired_accepted),
-	S(peers_revoked), S(udp_tx_frames), S(udp_rx_frames), S(udp_cut),
+	S(peers_revoked), S(failovers), S(udp_tx_frames), S(udp_rx_frames), S(udp_cut),
 	S(udp_oversize_tcp), S(mss_clamped), S(udp_probes),
 	S(udp_probes_unasked), S(transport_switches), S(udp_rekeys),
 	S(udp_send_errors), S(udp_recv_errors), S(udp_drop_malformed),
@@ -95,7 +95,11 @@ crypt_on_connect(struct msg *m, void *arg)
 {
 	struct crypt	*c = arg;
 
-	memcpy(&c->connect, m->payload, sizeof(c->connect));
+	/* The channel's row bounds the length: 1..CONF_MAX_CONNECT whole. */
+	c->nconnect = m->len / sizeof(c->connect[0]);
+	if (c->nconnect > CONF_MAX_CONNECT)
+		c->nconnect = CONF_MAX_CONNECT;
+	memcpy(c->connect, m->payload, c->nconnect * sizeof(c->connect[0]));
 	c->have_connect = 1;
 }
 

@@ -91,6 +91,7 @@ struct counters {
 	uint64_t	 refused_pending, refused_source, refused_links;
 	uint64_t	 sign_requests, sign_failures;
 	uint64_t	 crl_expired_accepted, peers_revoked;
+	uint64_t	 failovers;		/* host: to the next proxy */
 	/* the UDP data channel */
 	uint64_t	 udp_tx_frames, udp_rx_frames, udp_cut;
 	uint64_t	 udp_oversize_tcp, mss_clamped, udp_probes;
@@ -105,7 +106,9 @@ struct crypt {
 	struct conf	 conf;
 	SSL_CTX		*ctx;
 	int		 listen_fd;
-	struct msg_addr	 connect;
+	/* host: the proxies, in order of preference (MSG_CONNECT_ADDR) */
+	struct msg_addr	 connect[CONF_MAX_CONNECT];
+	size_t		 nconnect;
 	int		 have_connect;
 	char		*pem[2];		/* cert, ca+crl: setup, reload */
 	size_t		 pem_len[2];
@@ -116,11 +119,18 @@ struct crypt {
 	size_t		 reload_len;
 	struct link	*links[CRYPT_MAXLINKS];
 	size_t		 nlinks;
-	/* host: the one link to the proxy and its redial schedule */
+	/*
+	 * host: the one link to the proxy and its redial schedule. proxy
+	 * indexes connect[], the one dialed or up; nfailed counts the dials
+	 * that failed since a link last came up, so that the backoff grows
+	 * per full pass through the list (crypt/link.c, link_backoff).
+	 */
 	struct link	*uplink;
 	uint64_t	 redial_at_ms;
 	unsigned	 redial_ms;
 	int		 dialed;
+	size_t		 proxy;
+	size_t		 nfailed;
 	/* MACs served (host: VMs; proxy: all authorized), sorted */
 	conf_mac	*macs;
 	size_t		 nmacs;

@@ -26,13 +26,58 @@
 static void	link_established(struct crypt *, struct link *);
 static void	link_records(struct crypt *, struct link *);
 
-/* Host: when to dial again; doubles up to a cap, reset by a link up. */
+static void	link_proxy_addr(const struct crypt *, size_t,
+		    struct sockaddr_storage *, socklen_t *);
+static void	link_peername(const struct sockaddr_storage *, char *, size_t);
+static int	link_event_allowed(struct crypt *, uint64_t *);
+
+/*
+ * Host: the dial to connect[proxy] failed, or its link went down. Move
+ * on to the next proxy in the list, audited. It is dialed after
+ * RECONNECT_MIN_MS (not at once: a list of proxies that all refuse
+ * must not spin); once a whole pass brought no link up, the wait
+ * doubles up to RECONNECT_MAX_MS. A link up resets both
+ * (link_dial_up). With one proxy, each failure is a whole pass.
+ */
 static void
-link_backoff(struct crypt *cr)
+link_backoff(struct crypt *cr, const char *reason)
 {
-	cr->redial_at_ms = now_ms() + cr->redial_ms;
-	cr->redial_ms = cr->redial_ms * 2 > RECONNECT_MAX_MS ?
-	    RECONNECT_MAX_MS : cr->redial_ms * 2;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 from[64], to[64];
+	uint64_t		 supp, wait = RECONNECT_MIN_MS;
+	size_t			 n = cr->nconnect > 0 ? cr->nconnect : 1;
+
+	/* The links close at exit too: that is no failover. */
+	if (worker_quit)
+		return;
+	if (++cr->nfailed % n == 0) {
+		wait = cr->redial_ms;
+		cr->redial_ms = cr->redial_ms * 2 > RECONNECT_MAX_MS ?
+		    RECONNECT_MAX_MS : cr->redial_ms * 2;
+	}
+	cr->redial_at_ms = now_ms() + wait;
+	if (n < 2)
+		return;
+	link_proxy_addr(cr, cr->proxy, &ss, &sl);
+	link_peername(&ss, from, sizeof(from));
+	cr->proxy = (cr->proxy + 1) % n;
+	link_proxy_addr(cr, cr->proxy, &ss, &sl);
+	link_peername(&ss, to, sizeof(to));
+	cr->c.failovers++;
+	if (link_event_allowed(cr, &supp))
+		audit("event=proxy_failover from=%s to=%s reason=\"%s\" "
+		    "total=%llu suppressed=%llu", from, to, reason,
+		    (unsigned long long)cr->c.failovers,
+		    (unsigned long long)supp);
+}
+
+/* Host: the link to connect[proxy] is up; the next failure starts afresh. */
+static void
+link_dial_up(struct crypt *cr)
+{
+	cr->redial_ms = RECONNECT_MIN_MS;
+	cr->nfailed = 0;
 }
 
 static int
@@ -185,7 +230,7 @@ link_end(struct crypt *cr, struct link *l, const char *reason,
 	udp_link_gone(cr, l);
 	if (l == cr->uplink) {
 		cr->uplink = NULL;
-		link_backoff(cr);
+		link_backoff(cr, reason);
 	}
 }
 
@@ -455,7 +500,7 @@ link_up(struct crypt *cr, struct link *l, const struct wire_hello *h)
 	cr->c.links_up++;
 	l->transport = WIRE_TRANSPORT_TCP;
 	if (l == cr->uplink)
-		cr->redial_ms = RECONNECT_MIN_MS;
+		link_dial_up(cr);
 	audit("event=link_up peer=%s host=%s subject=\"%s\" fingerprint=%s "
 	    "tls=%s cipher=%s macs_announced=%u", l->peer,
 	    l->host ? l->host->name : "proxy", l->subject, l->fingerprint,
@@ -864,32 +909,49 @@ link_accept(struct crypt *cr)
 	}
 }
 
+/* Host: connect[i] as a socket address. */
+static void
+link_proxy_addr(const struct crypt *cr, size_t i, struct sockaddr_storage *ss,
+    socklen_t *sl)
+{
+	const struct msg_addr	*a = &cr->connect[i];
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s = (void *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(a->port);
+		memcpy(&s->sin_addr, a->addr, 4);
+		*sl = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (void *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(a->port);
+		memcpy(&s->sin6_addr, a->addr, 16);
+		*sl = sizeof(*s);
+	}
+}
+
+/*
+ * Host: dial the proxy we are at in the list. The link keeps the
+ * address it was dialed at in l->addr, as an accepted link keeps its
+ * source: the current proxy's address, for whoever needs it.
+ */
 void
 link_dial(struct crypt *cr)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
 	char			 peer[64];
+	char			 why[128];
 	int			 fd, on = 1;
 
-	if (cr->uplink != NULL || now_ms() < cr->redial_at_ms)
+	if (cr->uplink != NULL || now_ms() < cr->redial_at_ms ||
+	    cr->nconnect == 0)
 		return;
-	memset(&ss, 0, sizeof(ss));
-	if (cr->connect.family == AF_INET) {
-		struct sockaddr_in *s = (void *)&ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(cr->connect.port);
-		memcpy(&s->sin_addr, cr->connect.addr, 4);
-		sl = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (void *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(cr->connect.port);
-		memcpy(&s->sin6_addr, cr->connect.addr, 16);
-		sl = sizeof(*s);
-	}
+	link_proxy_addr(cr, cr->proxy, &ss, &sl);
 	link_peername(&ss, peer, sizeof(peer));
 	if (cr->dialed)
 		cr->c.reconnects++;
@@ -898,21 +960,22 @@ link_dial(struct crypt *cr)
 	    0);
 	if (fd == -1) {
 		log_warn("event=error what=socket");
-		link_backoff(cr);
+		link_backoff(cr, "socket failed");
 		return;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (connect(fd, (struct sockaddr *)&ss, sl) == -1 &&
 	    errno != EINPROGRESS) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		log_info("event=connect_failed peer=%s reason=\"%s\"", peer,
-		    strerror(errno));
+		    why);
 		close(fd);
-		link_backoff(cr);
+		link_backoff(cr, why);
 		return;
 	}
 	if ((cr->uplink = link_new(cr, fd, peer, 1)) == NULL) {
 		close(fd);
-		link_backoff(cr);
+		link_backoff(cr, "out of memory");
 		return;
 	}
 	cr->uplink->addr = ss;		/* where its UDP goes too */

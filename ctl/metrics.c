@@ -41,6 +41,8 @@ static const struct ctr_name {
 	    "TCP connections accepted (proxy)", 0 },
 	{ "crypt", "reconnects", "vnet_crypt_reconnects_total",
 	    "Connections dialled after the first one (host)", 0 },
+	{ "crypt", "failovers", "vnet_crypt_proxy_failovers_total",
+	    "Moves to the next proxy in the connect list (host)", 0 },
 	{ "crypt", "handshake_failures", "vnet_crypt_handshake_failures_total",
 	    "TLS handshakes that failed or timed out", 0 },
 	{ "crypt", "peers_rejected", "vnet_crypt_rejected_peers_total",

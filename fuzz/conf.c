@@ -82,6 +82,24 @@ check_macs(const conf_mac *macs, size_t n)
 	}
 }
 
+/* 1..CONF_MAX_CONNECT proxies: blank-free address, port, no two alike. */
+static void
+check_connect(const struct conf *c)
+{
+	size_t	 i, j;
+
+	FUZZ_ASSERT(c->nconnect >= 1 && c->nconnect <= CONF_MAX_CONNECT);
+	for (i = 0; i < c->nconnect; i++) {
+		check_str(c->connect[i].addr, sizeof(c->connect[i].addr), 0);
+		FUZZ_ASSERT(strpbrk(c->connect[i].addr, " \t") == NULL);
+		FUZZ_ASSERT(c->connect[i].port != 0 && c->connect[i].line != 0);
+		for (j = 0; j < i; j++)
+			FUZZ_ASSERT(c->connect[i].port !=
+			    c->connect[j].port || strcmp(c->connect[i].addr,
+			    c->connect[j].addr) != 0);
+	}
+}
+
 static void
 check_conf(const struct conf *c)
 {
@@ -116,13 +134,11 @@ check_conf(const struct conf *c)
 	    c->max_pending_per_source <= CONF_LIMIT_MAX);
 	FUZZ_ASSERT(c->max_links >= 1 && c->max_links <= CONF_LIMIT_MAX);
 	check_str(c->peer_name, sizeof(c->peer_name), 1);
-	check_str(c->connect_addr, sizeof(c->connect_addr), 1);
 	check_str(c->listen_addr, sizeof(c->listen_addr), 1);
-	FUZZ_ASSERT(c->connect_port != 0 && c->listen_port != 0);
+	FUZZ_ASSERT(c->listen_port != 0);
 
 	if (c->role == CONF_ROLE_HOST) {
-		FUZZ_ASSERT(c->connect_addr[0] != '\0');
-		FUZZ_ASSERT(strpbrk(c->connect_addr, " \t") == NULL);
+		check_connect(c);
 		check_macs(c->vms, c->nvms);
 		FUZZ_ASSERT(c->nvms == 0 || c->vm_ports != NULL);
 		for (i = 0; i < c->nvms; i++) {
@@ -140,8 +156,7 @@ check_conf(const struct conf *c)
 	}
 	FUZZ_ASSERT(c->listen_addr[0] != '\0');
 	FUZZ_ASSERT(strpbrk(c->listen_addr, " \t") == NULL);
-	FUZZ_ASSERT(c->connect_addr[0] == '\0' && c->peer_name[0] == '\0');
-	FUZZ_ASSERT(c->connect_port == CONF_PORT_DEFAULT);
+	FUZZ_ASSERT(c->nconnect == 0 && c->peer_name[0] == '\0');
 	FUZZ_ASSERT(!c->has_pin);
 	FUZZ_ASSERT(c->nvms == 0 && c->vms == NULL);
 	FUZZ_ASSERT(c->nhosts >= 1 && c->nhosts <= CONF_MAX_HOSTS);
@@ -226,8 +241,9 @@ write_conf(const struct conf *c, size_t *len)
 	fprintf(f, "control \"%s\"\ncontrol-group \"%s\"\n", c->control,
 	    c->control_group);
 	if (c->role == CONF_ROLE_HOST) {
-		fprintf(f, "connect \"%s\" port \"%u\"\n", c->connect_addr,
-		    c->connect_port);
+		for (i = 0; i < c->nconnect; i++)
+			fprintf(f, "connect \"%s\" port \"%u\"\n",
+			    c->connect[i].addr, c->connect[i].port);
 		if (c->peer_name[0] != '\0')
 			fprintf(f, "peer-name \"%s\"\n", c->peer_name);
 		if (c->has_pin)
@@ -272,7 +288,7 @@ check_same(const struct conf *a, const struct conf *b)
 
 	SAME(role); SAMES(interface); SAMES(user); SAMES(chroot);
 	SAMES(certificate); SAMES(key); SAMES(ca); SAME(keepalive); SAME(mtu);
-	SAMES(connect_addr); SAME(connect_port); SAMES(peer_name);
+	SAME(nconnect); SAMES(peer_name);
 	SAME(has_pin); SAME(pin); SAME(nvms); SAMES(listen_addr);
 	SAME(listen_port); SAME(nhosts);
 	SAME(handshake_timeout); SAME(restart_max_delay);
@@ -280,6 +296,10 @@ check_same(const struct conf *a, const struct conf *b)
 	SAMES(control); SAMES(control_group); SAME(max_pending);
 	SAME(max_pending_per_source); SAME(max_links);
 	SAME(nvlan_allow); SAME(vlan_allow);
+	for (i = 0; i < a->nconnect; i++) {
+		SAMES(connect[i].addr);
+		SAME(connect[i].port);
+	}
 	if (a->nvms > 0) {
 		FUZZ_ASSERT(memcmp(a->vms, b->vms, a->nvms * 6) == 0);
 		for (i = 0; i < a->nvms; i++)

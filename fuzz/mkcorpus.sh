@@ -282,7 +282,17 @@ host "vmhost3" {
 EOF
 	printf 'role proxy\ninterface lo\ncertificate /c\nkey /k\nca /a\nlisten 0.0.0.0\nhost h {\nmac 02:00:00:00:00:01\n}' >"$d/proxy-no-newline.conf"
 	printf 'role host\ninterface x\ncertificate /c\nkey /k\nca /a\nconnect h\nvm 02:00:00:00:00:01\nmtu 68\n' >"$d/host-minimal.conf"
+	# Several proxies, in order of preference; the last line is the eighth.
+	{
+		printf 'role host\ninterface eth0\ncertificate /c\nkey /k\nca /a\npeer-name p\n'
+		printf 'connect 192.0.2.1\nconnect 192.0.2.1 port 443\nconnect "2001:db8::2"\n'
+		for n in 4 5 6 7 8; do
+			printf 'connect p%d.example port %d\n' "$n" $((4780 + n))
+		done
+	} >"$d/host-8-proxies.conf"
 	# A few errors, each reaching a different check.
+	printf 'role host\nconnect a port 1\nconnect b\nconnect a port 1\n' >"$d/err-connect-dup.conf"
+	printf 'role host\nconnect a\nconnect b\nconnect c\nconnect d\nconnect e\nconnect f\nconnect g\nconnect h\nconnect i\n' >"$d/err-connect-nine.conf"
 	printf 'role host\ninterface eth0\nvm 01:00:5e:00:00:01\n' >"$d/err-multicast.conf"
 	printf 'role host\nvm 52:54:00:12:34:56\nvm 52:54:00:12:34:56\n' >"$d/err-duplicate.conf"
 	printf 'role proxy\nhost a {\nmac 02:00:00:00:00:01\n}\nhost b {\ncn a\nmac 02:00:00:00:00:02\n}\n' >"$d/err-cn-reused.conf"

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/conf.h"
 #include "lib/wire.h"
 #include "privsep/log.h"
 #include "privsep/msg.h"
@@ -368,6 +369,7 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 				    .addr = { 10, 201, 0, 1 } };
 	struct msg_addr		 a6 = { .family = AF_INET6, .port = 4789,
 				    .addr = { 0xfd, 0, [15] = 1 } };
+	struct msg_addr		 al[CONF_MAX_CONNECT];
 	uint8_t			 logbuf[256], minframe[VNET_FRAME_MIN];
 	uint64_t		 id = 42;	/* a report request's */
 	uint16_t		 fam;
@@ -472,6 +474,13 @@ mkmsg(const char *dir, char **confs, size_t nconfs)
 	fam = AF_INET6;
 	msg_seed(dir, "crypt-udp-fd-v6", T_CRYPT, 1, 2, MSG_UDP_FD, &fam,
 	    sizeof(fam));
+	/* Several proxies: a full list, mixed families. */
+	for (i = 0; i < CONF_MAX_CONNECT; i++) {
+		al[i] = i % 2 ? a6 : a4;
+		al[i].port = (uint16_t)(4789 + i);
+	}
+	msg_seed(dir, "crypt-connect-list", T_CRYPT, 0, 1, MSG_CONNECT_ADDR,
+	    al, sizeof(al));
 	msg_seed(dir, "crypt-go", T_CRYPT, 0, 1, MSG_GO, NULL, 0);
 	msg_seed(dir, "crypt-stats-req", T_CRYPT, 0, 1, MSG_STATS_REQ, &id,
 	    sizeof(id));

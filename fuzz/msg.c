@@ -216,11 +216,17 @@ payload_ok(uint16_t type, const uint8_t *p, size_t len)
 	case MSG_CONNECT_ADDR: {
 		struct msg_addr	 a;
 
-		if (len != sizeof(a))
+		/* The proxies in order: 1..CONF_MAX_CONNECT whole entries. */
+		if (len == 0 || len % sizeof(a) != 0 ||
+		    len / sizeof(a) > CONF_MAX_CONNECT)
 			return 0;
-		memcpy(&a, p, sizeof(a));
-		return (a.family == AF_INET || a.family == AF_INET6) &&
-		    a.port != 0;
+		for (off = 0; off < len; off += sizeof(a)) {
+			memcpy(&a, p + off, sizeof(a));
+			if ((a.family != AF_INET && a.family != AF_INET6) ||
+			    a.port == 0)
+				return 0;
+		}
+		return 1;
 	}
 	case MSG_LINKS:
 	case MSG_MACS:
@@ -259,6 +265,8 @@ ragged(uint16_t type, size_t len)
 		return len < 4 || (len - 4) % sizeof(struct msg_link) != 0;
 	case MSG_MACS:
 		return len < 4 || (len - 4) % sizeof(struct msg_mac) != 0;
+	case MSG_CONNECT_ADDR:
+		return len % sizeof(struct msg_addr) != 0;
 	default:
 		return 0;
 	}

@@ -123,7 +123,7 @@ static const struct kw kws[] = {
 	{ "max-pending", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
 	{ "max-pending-per-source", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
 	{ "max-links", kw_uint, CTX_TOP, P, KF_ONCE, 1, 1, 0, 0 },
-	{ "connect", kw_connect, CTX_TOP, H, KF_ONCE | KF_REQ, 1, 3, 0, 0 },
+	{ "connect", kw_connect, CTX_TOP, H, KF_REQ, 1, 3, 0, 0 },
 	{ "peer-name", kw_str, CTX_TOP, H, KF_ONCE, 1, 1, STR(peer_name) },
 	{ "pin", kw_pin, CTX_TOP, H, KF_ONCE, 1, 1, 0, 0 },
 	{ "vm", kw_vm, CTX_TOP, H, KF_REQ, 1, 3, 0, 0 },
@@ -600,10 +600,34 @@ endpoint(struct parser *p, const struct kw *kw, const struct line *l,
 	return 0;
 }
 
+/*
+ * connect may repeat: each line names one more proxy, in order of
+ * preference. The same proxy twice would only make failover dial it
+ * again, and hides a typo in the line meant to differ.
+ */
 static int
 kw_connect(struct parser *p, const struct kw *kw, const struct line *l)
 {
-	return endpoint(p, kw, l, p->c->connect_addr, &p->c->connect_port);
+	struct conf		*c = p->c;
+	struct conf_connect	*cc;
+	size_t			 i;
+
+	if (c->nconnect == CONF_MAX_CONNECT)
+		return perr(p, l->no, "%s: too many proxies (max %d)",
+		    kw->name, CONF_MAX_CONNECT);
+	cc = &c->connect[c->nconnect];
+	cc->port = CONF_PORT_DEFAULT;
+	cc->line = l->no;
+	if (endpoint(p, kw, l, cc->addr, &cc->port) == -1)
+		return -1;
+	for (i = 0; i < c->nconnect; i++)
+		if (c->connect[i].port == cc->port &&
+		    strcmp(c->connect[i].addr, cc->addr) == 0)
+			return perr(p, l->no, "%s: duplicate proxy %s port %u "
+			    "(first on line %u)", kw->name, cc->addr,
+			    cc->port, c->connect[i].line);
+	c->nconnect++;
+	return 0;
 }
 
 static int
@@ -1056,7 +1080,6 @@ conf_parse(const char *text, size_t len, struct conf *c,
 	c->max_pending = CONF_MAX_PENDING_DEFAULT;
 	c->max_pending_per_source = CONF_MAX_PENDING_SRC_DEFAULT;
 	c->max_links = CONF_MAX_LINKS_DEFAULT;
-	c->connect_port = CONF_PORT_DEFAULT;
 	c->listen_port = CONF_PORT_DEFAULT;
 
 	if (parse(&p, text, len) == -1) {

@@ -18,6 +18,7 @@
 #define CONF_MAX_MACS		4096		/* per host block, or vm lines */
 #define CONF_MAX_STR		256		/* paths, names, addresses */
 #define CONF_PORT_DEFAULT	4789
+#define CONF_MAX_CONNECT	8		/* proxies a host may list */
 #define CONF_KEEPALIVE_DEFAULT	5		/* seconds between keepalives */
 #define CONF_USER_DEFAULT	"vnetd"
 #define CONF_CHROOT_DEFAULT	"/var/empty"
@@ -66,6 +67,13 @@ struct conf_host {
 	conf_mac	*macs;			/* MACs this host may send from */
 };
 
+/* One "connect" line: a proxy the host may dial. */
+struct conf_connect {
+	char		 addr[CONF_MAX_STR];
+	uint16_t	 port;
+	unsigned	 line;			/* in the file, for errors */
+};
+
 struct conf {
 	enum conf_role	 role;
 	char		 interface[IF_NAMESIZE];
@@ -89,8 +97,9 @@ struct conf {
 	unsigned	 udp_probe;		/* host on TCP: probe UDP every */
 
 	/* role host */
-	char		 connect_addr[CONF_MAX_STR];
-	uint16_t	 connect_port;
+	/* The proxies, in order of preference: connect[0] is dialed first. */
+	size_t		 nconnect;		/* 1..CONF_MAX_CONNECT */
+	struct conf_connect connect[CONF_MAX_CONNECT];
 	char		 peer_name[CONF_MAX_STR];	/* "" = CA + pin only */
 	int		 has_pin;
 	uint8_t		 pin[32];

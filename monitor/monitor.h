@@ -73,7 +73,8 @@ struct monitor {
 #define UDP_SOCKBUF	(4 * 1024 * 1024)
 	int		 udp_fd[2];
 	uint16_t	 udp_family[2];
-	struct msg_addr	 connect;		/* host */
+	struct msg_addr	 connect[CONF_MAX_CONNECT];	/* host, in order */
+	size_t		 nconnect;
 	const char	*libexec;
 	int		 verbose;
 	struct worker	 w[W_COUNT];

@@ -370,9 +370,14 @@ check_certificate(struct monitor *m, char *why, size_t wlen)
 	    wlen);
 }
 
-/* Resolve the proxy address once, here, so crypt needs no resolver. */
+/*
+ * Resolve one connect line, here, so crypt needs no resolver. The error
+ * names the line: with several proxies, "connect foo" alone may not say
+ * which one is wrong.
+ */
 static int
-resolve_connect(struct monitor *m, char *why, size_t wlen)
+resolve_one(struct monitor *m, const struct conf_connect *cc,
+    struct msg_addr *out, char *why, size_t wlen)
 {
 	struct addrinfo	 hints, *res;
 	char		 port[8];
@@ -381,22 +386,36 @@ resolve_connect(struct monitor *m, char *why, size_t wlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", m->conf.connect_port);
-	if ((rv = getaddrinfo(m->conf.connect_addr, port, &hints, &res))) {
-		snprintf(why, wlen, "vnetd: %s: connect %s: %s", m->conffile,
-		    m->conf.connect_addr, gai_strerror(rv));
+	snprintf(port, sizeof(port), "%u", cc->port);
+	if ((rv = getaddrinfo(cc->addr, port, &hints, &res))) {
+		snprintf(why, wlen, "vnetd: %s:%u: connect %s: %s",
+		    m->conffile, cc->line, cc->addr, gai_strerror(rv));
 		return -1;
 	}
-	memset(&m->connect, 0, sizeof(m->connect));
-	m->connect.family = (uint16_t)res->ai_family;
-	m->connect.port = m->conf.connect_port;
+	memset(out, 0, sizeof(*out));
+	out->family = (uint16_t)res->ai_family;
+	out->port = cc->port;
 	if (res->ai_family == AF_INET)
-		memcpy(m->connect.addr,
+		memcpy(out->addr,
 		    &((struct sockaddr_in *)res->ai_addr)->sin_addr, 4);
 	else
-		memcpy(m->connect.addr,
+		memcpy(out->addr,
 		    &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, 16);
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* Every proxy at start: a typo in the third must not wait for a failover. */
+static int
+resolve_connect(struct monitor *m, char *why, size_t wlen)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->conf.nconnect; i++)
+		if (resolve_one(m, &m->conf.connect[i], &m->connect[i], why,
+		    wlen) == -1)
+			return -1;
+	m->nconnect = m->conf.nconnect;
 	return 0;
 }
 

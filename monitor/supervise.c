@@ -143,7 +143,8 @@ supervise_feed(struct monitor *m, struct worker *w)
 		if (supervise_udp(m, w) == -1)
 			return -1;
 		if (m->conf.role == CONF_ROLE_HOST && msg_send(w->ctl,
-		    MSG_CONNECT_ADDR, &m->connect, sizeof(m->connect)) == -1)
+		    MSG_CONNECT_ADDR, m->connect,
+		    m->nconnect * sizeof(m->connect[0])) == -1)
 			return -1;
 	}
 	return msg_send(w->ctl, MSG_GO, NULL, 0);

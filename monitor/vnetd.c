@@ -186,6 +186,24 @@ monitor_loop(struct monitor *m, int sfd)
 }
 
 /*
+ * crypt got the resolved list once, at start: a proxy added, removed or
+ * moved in the order needs a restart. The line numbers do not matter.
+ */
+static int
+same_connect(const struct conf *a, const struct conf *b)
+{
+	size_t	i;
+
+	if (a->nconnect != b->nconnect)
+		return 0;
+	for (i = 0; i < a->nconnect; i++)
+		if (a->connect[i].port != b->connect[i].port ||
+		    strcmp(a->connect[i].addr, b->connect[i].addr) != 0)
+			return 0;
+	return 1;
+}
+
+/*
  * What a reload may not change: these need a restart. The key material
  * (certificate, key, ca, crl) is not here: a reload reads it again.
  */
@@ -198,8 +216,8 @@ reload_fixed(const struct conf *a, const struct conf *b)
 	SAME_STR(interface, "interface");
 	SAME_STR(user, "user");
 	SAME_STR(chroot, "chroot");
-	SAME_STR(connect_addr, "connect");
-	SAME_NUM(connect_port, "connect");
+	if (!same_connect(a, b))
+		return "connect";
 	SAME_STR(listen_addr, "listen");
 	SAME_NUM(listen_port, "listen");
 	SAME_STR(control, "control");

@@ -169,15 +169,21 @@ msg_check_macs(const uint8_t *p, size_t len)
 
 #undef STRFIELD
 
+/* Whole entries, each a family crypt can dial and a port. */
 static enum msg_err
-msg_check_addr(const uint8_t *p, size_t len)
+msg_check_addrs(const uint8_t *p, size_t len)
 {
 	struct msg_addr	 a;
+	size_t		 off;
 
-	(void)len;
-	memcpy(&a, p, sizeof(a));
-	if ((a.family != AF_INET && a.family != AF_INET6) || a.port == 0)
-		return MSG_E_PAYLOAD;
+	if (len % sizeof(a) != 0)
+		return MSG_E_LENGTH;
+	for (off = 0; off < len; off += sizeof(a)) {
+		memcpy(&a, p + off, sizeof(a));
+		if ((a.family != AF_INET && a.family != AF_INET6) ||
+		    a.port == 0)
+			return MSG_E_PAYLOAD;
+	}
 	return MSG_E_NONE;
 }
 
@@ -237,6 +243,7 @@ msg_check_signature(const uint8_t *p, size_t len)
 #define EMPTY		0, 0
 #define FIXED(t)	sizeof(t), sizeof(t)
 #define REPORT(e, n)	4, 4 + sizeof(e) * (n)	/* u32 total, n entries */
+#define LIST(e, n)	sizeof(e), sizeof(e) * (n)	/* 1..n entries */
 
 /*
  * Every type's one row. The enum in msg.h says who sends it to whom;
@@ -252,8 +259,9 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 	[MSG_PEM_CA] = { "pem_ca",	TEXT(MSG_MAX_PAYLOAD), 0, 0,
 					msg_check_text },
 	[MSG_LISTEN_FD] = { "listen_fd", EMPTY,		1, 1,	NULL },
-	[MSG_CONNECT_ADDR] = { "connect_addr", FIXED(struct msg_addr), 0, 1,
-					msg_check_addr },
+	[MSG_CONNECT_ADDR] = { "connect_addr",
+					LIST(struct msg_addr, CONF_MAX_CONNECT),
+							0, 1,	msg_check_addrs },
 	[MSG_GO] = { "go",		EMPTY,		0, 1,	NULL },
 	[MSG_STATS_REQ] = { "stats_req", FIXED(uint64_t), 0, 0,	NULL },
 	[MSG_RELOAD] = { "reload",	TEXT(CONF_MAX_TEXT), 0, 0, msg_check_text },
@@ -285,6 +293,7 @@ static const struct msg_type_info msg_types[MSG_TYPE_MAX] = {
 #undef EMPTY
 #undef FIXED
 #undef REPORT
+#undef LIST
 
 const struct msg_type_info *
 msg_type_info(uint16_t type)

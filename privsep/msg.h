@@ -53,7 +53,11 @@ enum msg_type {
 	MSG_PEM_CA,
 	/* monitor -> crypt (proxy): the listening socket, as SCM_RIGHTS. */
 	MSG_LISTEN_FD,
-	/* monitor -> crypt (host): struct msg_addr, resolved proxy. */
+	/*
+	 * monitor -> crypt (host): the resolved proxies, n * struct
+	 * msg_addr (1 <= n <= CONF_MAX_CONNECT), in the configuration's
+	 * order of preference. Once, at setup.
+	 */
 	MSG_CONNECT_ADDR,
 	/* monitor -> worker: setup complete; open, drop, run. Empty. */
 	MSG_GO,

@@ -137,8 +137,9 @@ test_host_full(void **state)
 	assert_string_equal(c.crl, "/etc/vnet/ca.crl");
 	assert_int_equal(c.keepalive, 30);
 	assert_int_equal(c.mtu, 1500);
-	assert_string_equal(c.connect_addr, "192.0.2.1");
-	assert_int_equal(c.connect_port, 443);
+	assert_int_equal(c.nconnect, 1);
+	assert_string_equal(c.connect[0].addr, "192.0.2.1");
+	assert_int_equal(c.connect[0].port, 443);
 	assert_string_equal(c.peer_name, "proxy.example.net");
 	assert_true(c.has_pin);
 	assert_memory_equal(c.pin, pin_bytes, 32);
@@ -166,8 +167,10 @@ test_host_defaults(void **state)
 	assert_string_equal(c.chroot, CONF_CHROOT_DEFAULT);
 	assert_int_equal(c.keepalive, CONF_KEEPALIVE_DEFAULT);
 	assert_int_equal(c.mtu, 0);
-	assert_string_equal(c.connect_addr, "proxy.example.net");
-	assert_int_equal(c.connect_port, CONF_PORT_DEFAULT);
+	assert_int_equal(c.nconnect, 1);
+	assert_string_equal(c.connect[0].addr, "proxy.example.net");
+	assert_int_equal(c.connect[0].port, CONF_PORT_DEFAULT);
+	assert_int_equal(c.connect[0].line, 7);
 	assert_string_equal(c.peer_name, "proxy.example.net");
 	assert_false(c.has_pin);
 	assert_int_equal(c.nvms, 1);
@@ -419,7 +422,7 @@ test_err_keywords(void **state)
 	expect_err(HOST_MIN "Role host\n", 9, "unknown keyword 'Role'");
 	expect_err("\"role\" host\n", 1, "unknown keyword 'role'");
 	expect_err(HOST_MIN "user\n", 9, "user: missing argument");
-	expect_err(HOST_MIN "connect\n", 9, "'connect' given twice");
+	expect_err(HOST_MIN "connect\n", 9, "connect: missing argument");
 	expect_err(HOST_NOCONN "connect\n", 7, "connect: missing argument");
 	expect_err(HOST_MIN "user a b\n", 9, "unexpected argument 'b'");
 	expect_err(HOST_MIN "user a b c d e f g h i j k\n", 9,
@@ -436,7 +439,7 @@ test_err_twice(void **state)
 		"role host", "interface eth1", "user x", "chroot /x",
 		"certificate /x", "key /x", "ca /x", "crl /x", "keepalive 5",
 		"mtu 1500",
-		"connect b", "peer-name x", "pin " PIN_HEX,
+		"peer-name x", "pin " PIN_HEX,
 	};
 	char	text[1024];
 	char	needle[64];
@@ -454,7 +457,6 @@ test_err_twice(void **state)
 		    strncmp(kws[i], "certificate", 11) == 0 ||
 		    strncmp(kws[i], "key", 3) == 0 ||
 		    strncmp(kws[i], "ca ", 3) == 0 ||
-		    strncmp(kws[i], "connect", 7) == 0 ||
 		    strncmp(kws[i], "peer-name", 9) == 0)
 			expect_err(text, 9, needle);
 		else
@@ -463,6 +465,57 @@ test_err_twice(void **state)
 	expect_err(PROXY_MIN "listen 1.2.3.4\n", 10, "'listen' given twice");
 	expect_err(HOST_MIN "user a\n\n# x\nuser b\n", 12,
 	    "(first on line 9)");
+}
+
+/* connect repeats: the proxies in the file's order, no two alike. */
+static void
+test_connect_list(void **state)
+{
+	struct conf	 c;
+	char		 text[1024];
+	size_t		 i, off;
+
+	(void)state;
+	parse_ok(HOST_MIN "connect 192.0.2.2 port 443\n"
+	    "# the last resort\nconnect proxy.example.net port 4790\n", &c);
+	assert_int_equal(c.nconnect, 3);
+	assert_string_equal(c.connect[0].addr, "proxy.example.net");
+	assert_int_equal(c.connect[0].port, CONF_PORT_DEFAULT);
+	assert_int_equal(c.connect[0].line, 7);
+	assert_string_equal(c.connect[1].addr, "192.0.2.2");
+	assert_int_equal(c.connect[1].port, 443);
+	assert_int_equal(c.connect[1].line, 9);
+	assert_string_equal(c.connect[2].addr, "proxy.example.net");
+	assert_int_equal(c.connect[2].port, 4790);
+	assert_int_equal(c.connect[2].line, 11);
+	conf_free(&c);
+
+	/* The same proxy twice, whether its port is spelled out or not. */
+	expect_err(HOST_MIN "connect proxy.example.net\n", 9,
+	    "connect: duplicate proxy proxy.example.net port 4789 "
+	    "(first on line 7)");
+	expect_err(HOST_MIN "connect a\nconnect proxy.example.net port 4789\n",
+	    10, "duplicate proxy proxy.example.net port 4789");
+	expect_err(HOST_MIN "connect a port 9\nconnect b\nconnect a port 9\n",
+	    11, "(first on line 9)");
+
+	/* Eight proxies in all, the one on line 7 included. */
+	off = (size_t)snprintf(text, sizeof(text), "%s", HOST_MIN);
+	for (i = 2; i <= CONF_MAX_CONNECT; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "connect p%zu\n", i);
+	parse_ok(text, &c);
+	assert_int_equal(c.nconnect, CONF_MAX_CONNECT);
+	assert_string_equal(c.connect[CONF_MAX_CONNECT - 1].addr, "p8");
+	conf_free(&c);
+	snprintf(text + off, sizeof(text) - off, "connect p9\n");
+	expect_err(text, 9 + CONF_MAX_CONNECT - 1,
+	    "connect: too many proxies (max 8)");
+
+	/* Still a host's keyword only, and still required. */
+	expect_err(PROXY_MIN "connect a\nconnect b\n", 10,
+	    "'connect' is only valid with role host");
+	expect_err(HOST_NOCONN "peer-name p\n", 0, "missing 'connect'");
 }
 
 static void
@@ -948,8 +1001,9 @@ test_example_host(void **state)
 		fail_msg("etc/host.conf: line %u: %s", e.line, e.msg);
 	assert_int_equal(c.role, CONF_ROLE_HOST);
 	assert_string_equal(c.interface, "virbr0");
-	assert_string_equal(c.connect_addr, "proxy.example.net");
-	assert_int_equal(c.connect_port, 4789);
+	assert_int_equal(c.nconnect, 1);
+	assert_string_equal(c.connect[0].addr, "proxy.example.net");
+	assert_int_equal(c.connect[0].port, 4789);
 	assert_int_equal(c.nvms, 1);
 	assert_memory_equal(c.vms[0], vm1, 6);
 	assert_int_equal(strncmp(c.certificate, "/etc/vnet/", 10), 0);
@@ -1152,6 +1206,7 @@ main(void)
 		cmocka_unit_test(test_err_lexical),
 		cmocka_unit_test(test_err_keywords),
 		cmocka_unit_test(test_err_twice),
+		cmocka_unit_test(test_connect_list),
 		cmocka_unit_test(test_err_proxy_identity),
 		cmocka_unit_test(test_err_values),
 		cmocka_unit_test(test_err_numbers),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conf.h"
 #include "privsep/log.h"
 #include "privsep/msg.h"
 #include "privsep/worker.h"
@@ -168,6 +169,52 @@ test_stats_payload(void **state)
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 	n = mk(MSG_STATS, 0, sizeof(st) - 1, st, sizeof(st) - 1);
 	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+}
+
+/* The proxies a host dials: 1..CONF_MAX_CONNECT whole, clean entries. */
+static void
+test_connect_list(void **state)
+{
+	struct msg_chan	 c;
+	struct msg	 m;
+	struct msg_addr	 a[CONF_MAX_CONNECT + 1];
+	size_t		 i, n;
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < CONF_MAX_CONNECT + 1; i++) {
+		a[i].family = i % 2 ? AF_INET6 : AF_INET;
+		a[i].port = (uint16_t)(4789 + i);
+	}
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, 3 * sizeof(a[0]), a, 3 * sizeof(a[0]));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	assert_int_equal(m.len, 3 * sizeof(a[0]));
+	/* Sent once, at setup. */
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_ONCE);
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a) - sizeof(a[0]), a,
+	    sizeof(a) - sizeof(a[0]));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_NONE);
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a), a, sizeof(a));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, 0, NULL, 0);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, sizeof(a[0]) + 1, a, sizeof(a[0]) + 1);
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_LENGTH);
+	/* One bad entry spoils the list, wherever it is. */
+	a[2].port = 0;
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, 3 * sizeof(a[0]), a, 3 * sizeof(a[0]));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
+	a[2].port = 1;
+	a[1].family = AF_UNIX;
+	msg_chan_init(&c, "t", &crypt_ctl);
+	n = mk(MSG_CONNECT_ADDR, 0, 3 * sizeof(a[0]), a, 3 * sizeof(a[0]));
+	assert_int_equal(decode(&c, buf, n, 0, &m), MSG_E_PAYLOAD);
 }
 
 static void
@@ -484,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_log_payload),
 		cmocka_unit_test(test_stats_payload),
 		cmocka_unit_test(test_crypt_table),
+		cmocka_unit_test(test_connect_list),
 		cmocka_unit_test(test_sign_payloads),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_socketpair),
