@@ -653,6 +653,7 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
     socklen_t fromlen)
 {
 	struct link_udp	*u = l->udp;
+	char		 udp[64];
 
 	if (u->have_peer && u->peerlen == fromlen &&
 	    memcmp(&u->peer, from, fromlen) == 0)
@@ -660,7 +661,10 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
 	memcpy(&u->peer, from, fromlen);
 	u->peerlen = fromlen;
 	u->have_peer = 1;
-	log_info("event=udp_peer peer=%s host=%s", l->peer, udp_host_name(l));
+	/* Where datagrams go now: the TLS peer alone does not say. */
+	udp_peername(from, udp, sizeof(udp));
+	log_info("event=udp_peer peer=%s host=%s udp=%s", l->peer,
+	    udp_host_name(l), udp);
 }
 
 static void
