@@ -239,6 +239,9 @@ def phase_quiet(a, sn, tx, rng, rid, ep):
         return 1
     if not run_cmd(a.hold_cmd, sn.sport):
         return 1
+    # What the socket queued before the command returned may have got
+    # through: only datagrams seen after it are surely held.
+    sn.drain()
     try:
         h = sn.take(8, 10, rid)
     finally:
@@ -246,6 +249,7 @@ def phase_quiet(a, sn, tx, rng, rid, ep):
     if len(h) < 8 or not ok:
         note("held %d datagrams (release %s)" % (len(h), ok))
         return 1
+    sn.drain()			# likewise: held, not newer
     top = max(ctr_of(x) for x in h)
     newer = None
     end = time.monotonic() + 5
