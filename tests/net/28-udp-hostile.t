@@ -35,7 +35,7 @@
 rs_prereq nft
 vn_init
 unset VNET_TRANSPORT		# the default: UDP
-plan 16
+plan 17
 
 EP=64				# the host's packets per key epoch
 MIB=8; RATE=2097152		# 4 s of transfer
@@ -224,9 +224,33 @@ is "$(rs_jget "$VN_TMP/st3.json" crypt transport_switches) $(rs_jget "$VN_TMP/hs
     "transport_switches unchanged on the proxy and the host"
 diag "kernel UDP RcvbufErrors at the proxy: +$rb"
 
+check_ping() { in_ns "$NS_VM" ping -4 -n -q -c 3 -i 0.2 -w 5 "$CLIENT_IP" >/dev/null 2>&1; }
+
 # 16: nothing died.
 crashes=$(log_lines "$PLOG" 0 event=worker_exit; log_lines "$HLOG" 0 event=worker_exit)
 ok "$([ -z "$crashes" ] && alive "${VNETD_PID[proxy]}" && alive "${VNETD_PID[host]}"; echo $?)" \
     "no worker exited; both daemons running" || diag "$crashes"
+
+# 17: regression (the crypt's sendmmsg error record wrote through a
+# NULL pointer): a host whose own firewall refuses its datagrams
+# (sendmmsg fails with EPERM) logs the error, moves the link to TCP
+# and its crypt lives.
+HMARK=$(log_mark "$HLOG")
+in_ns "$NS_HOST" nft -f - <<EOF2
+table inet vnnoudp {
+	chain out {
+		type filter hook output priority 0;
+		udp dport $VNET_PORT drop
+	}
+}
+EOF2
+wait_for 5 eval '[ "$(link_get host transport)" = tcp ]'
+sleep 0.5
+crashes=$(log_lines "$HLOG" "$HMARK" event=worker_exit)
+ok "$([ -z "$crashes" ] && log_has "$HLOG" "$HMARK" event=error what=udp_send && [ "$(link_get host transport)" = tcp ] &&
+    check_ping; echo $?)" \
+    "a host whose firewall refuses its datagrams (EPERM): event=error what=udp_send, the link moves to TCP, the VM still reaches the client, no worker exited" ||
+	diag "$crashes" "$(log_lines "$HLOG" "$HMARK" what=udp_send | head -n 2)" "host transport: $(link_get host transport)"
+in_ns "$NS_HOST" nft delete table inet vnnoudp
 
 tap_done
