@@ -276,6 +276,13 @@ crypt_suppressed(uint64_t now)
 		    (unsigned long long)n,
 		    (unsigned long long)cr.c.refused_pending,
 		    (unsigned long long)cr.c.refused_source);
+	if (ratelim_flush(&cr.rl_udp, now, &n))
+		audit("event=suppressed what=datagram_dropped suppressed=%llu "
+		    "total=%llu", (unsigned long long)n,
+		    (unsigned long long)(cr.c.udp_drop_malformed +
+		    cr.c.udp_drop_unknown_id + cr.c.udp_drop_replay +
+		    cr.c.udp_drop_old_epoch + cr.c.udp_drop_future_epoch +
+		    cr.c.udp_drop_tag + cr.c.udp_drop_error));
 }
 
 /*

@@ -422,8 +422,14 @@ udp_on_transport(struct crypt *cr, struct link *l, const uint8_t *p,
 void
 udp_flush(struct crypt *cr)
 {
-	unsigned	 done = 0;
-	int		 n;
+	/*
+	 * Its own limit: sharing rl_udp would swallow the suppressed
+	 * count of datagram drops that this record cannot report.
+	 */
+	static struct ratelim	 rl_send = { .burst = 10, .period_ms = 1000 };
+	uint64_t		 supp;
+	unsigned		 done = 0;
+	int			 n;
 
 	while (done < out.n) {
 		n = sendmmsg(out.fd, out.m + done, out.n - done, 0);
@@ -440,9 +446,10 @@ udp_flush(struct crypt *cr)
 		 */
 		cr->c.udp_send_errors += out.n - done;
 		if (errno != EAGAIN && errno != ENOBUFS &&
-		    errno != ECONNREFUSED && ratelim_allow(&cr->rl_udp,
-		    now_ms(), NULL))
-			log_warn("event=error what=udp_send");
+		    errno != ECONNREFUSED && ratelim_allow(&rl_send,
+		    now_ms(), &supp))
+			log_warn("event=error what=udp_send suppressed=%llu",
+			    (unsigned long long)supp);
 		break;
 	}
 	out.n = 0;
@@ -646,6 +653,7 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
     socklen_t fromlen)
 {
 	struct link_udp	*u = l->udp;
+	char		 udp[64];
 
 	if (u->have_peer && u->peerlen == fromlen &&
 	    memcmp(&u->peer, from, fromlen) == 0)
@@ -653,7 +661,10 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
 	memcpy(&u->peer, from, fromlen);
 	u->peerlen = fromlen;
 	u->have_peer = 1;
-	log_info("event=udp_peer peer=%s host=%s", l->peer, udp_host_name(l));
+	/* Where datagrams go now: the TLS peer alone does not say. */
+	udp_peername(from, udp, sizeof(udp));
+	log_info("event=udp_peer peer=%s host=%s udp=%s", l->peer,
+	    udp_host_name(l), udp);
 }
 
 static void
