@@ -235,7 +235,7 @@ run_config() {
 	# Latency first, on an idle path.
 	if m_ping "$out.ping"; then
 		R[$k|rtt_avg_ms]=$M_RTT_AVG; R[$k|rtt_p99_ms]=$M_RTT_P99; R[$k|ping_received]=$M_RTT_N
-		say "   ping: avg $M_RTT_AVG ms, p99 $M_RTT_P99 ms ($M_RTT_N/200 replies)"
+		say "   ping: avg $M_RTT_AVG ms, p99 $M_RTT_P99 ms ($M_RTT_N/200 replies$(d=$(ping_dups "$out.ping"); [ "$d" = 0 ] || echo ", $d duplicates left out"))"
 	else
 		say "   ping: failed"; tail -n 5 "$out.ping" >&2; OK=0
 	fi
@@ -245,11 +245,12 @@ run_config() {
 	sleep 0.5
 	if m_ping_load "$LOAD_SECS" "$out.load"; then
 		R[$k|load_rtt_avg_ms]=$M_LOAD_AVG; R[$k|load_rtt_p99_ms]=$M_LOAD_P99
-		say "   ping during the VM's upload (${M_LOAD_GBPS} Gbit/s): avg $M_LOAD_AVG ms, p99 $M_LOAD_P99 ms ($M_LOAD_N/$M_LOAD_SENT replies)"
+		say "   ping during the VM's upload (${M_LOAD_GBPS} Gbit/s): avg $M_LOAD_AVG ms, p99 $M_LOAD_P99 ms ($M_LOAD_N/$M_LOAD_SENT replies$([ "$M_LOAD_DUPS" = 0 ] || echo ", $M_LOAD_DUPS duplicates left out"))"
 	else
 		say "   ping under load: failed ($M_LOAD_N/$M_LOAD_SENT replies, upload $M_LOAD_GBPS Gbit/s)"; OK=0
 	fi
-	R[$k|load_ping_received]=$M_LOAD_N/$M_LOAD_SENT; R[$k|load_tcp_gbps]=$M_LOAD_GBPS
+	R[$k|load_ping_received]=$M_LOAD_N/$M_LOAD_SENT; R[$k|load_ping_dups]=$M_LOAD_DUPS
+	R[$k|load_tcp_gbps]=$M_LOAD_GBPS
 
 	# 64-byte UDP on the bare veth only: over the emulator's rate limit
 	# it would measure the emulator.
@@ -310,7 +311,7 @@ OTHERS=$(awk -v a="$OTHERS_START" -v b="$(others_ticks)" -v hz="$CLK_TCK" -v s="
 # ---------------------------------------------------------------- report
 
 KEYS="tcp_to_vm_gbps tcp_from_vm_gbps udp64_pps udp64_loss_pct rtt_avg_ms rtt_p99_ms load_rtt_p99_ms cpu_s_per_gb"
-MORE_KEYS="load_rtt_avg_ms load_ping_received load_tcp_gbps tcp_to_vm_runs tcp_from_vm_runs udp64_runs ping_received cpu_s tcp_gb others_cores wanem_cores wanem_s_per_gbit wanem_cpu_s wanem_gbit wanem_drop_loss wanem_drop_queue wanem_drop_kernel transport macs links links_end"
+MORE_KEYS="load_rtt_avg_ms load_ping_received load_ping_dups load_tcp_gbps tcp_to_vm_runs tcp_from_vm_runs udp64_runs ping_received cpu_s tcp_gb others_cores wanem_cores wanem_s_per_gbit wanem_cpu_s wanem_gbit wanem_drop_loss wanem_drop_queue wanem_drop_kernel transport macs links links_end"
 
 # row CFG PROF OFF: one table row.
 row() {
@@ -401,6 +402,7 @@ has() {
 
 ratios_lan() {
 	local off key v
+	case " $PROFILES " in *" lan "*) ;; *) return 0 ;; esac
 	for v in vnet-tcp vnet-udp; do
 		has "$v" || continue
 		echo

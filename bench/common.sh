@@ -763,19 +763,22 @@ m_udp64() {
 }
 
 # m_ping OUT: 200 pings CLIENT -> VM at 10 ms, from the individual RTTs:
-# M_RTT_AVG, M_RTT_P99 (nearest rank) in ms, M_RTT_N replies.
+# M_RTT_AVG, M_RTT_P99 (nearest rank) in ms, M_RTT_N replies. ping sends
+# exactly 200 (-c without -w, which would keep sending until 200 replies
+# came back) and waits 2 s at most for the last ones.
 m_ping() {
 	local out=$1
 	M_RTT_AVG=NA; M_RTT_P99=NA; M_RTT_N=0
-	bg_run 40 "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c 200 -w 30 "$VM_IP"
+	bg_run 40 "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c 200 -W 2 "$VM_IP"
 	read -r M_RTT_AVG M_RTT_P99 M_RTT_N < <(rtt_stats "$out")
 	[ "${M_RTT_N:-0}" -gt 0 ]
 }
 
 # rtt_stats PING_OUTPUT: "AVG P99 N" of the replies' RTTs in ms (P99 by
-# nearest rank), "NA NA 0" without a reply.
+# nearest rank), "NA NA 0" without a reply. A duplicate reply (DUP!) is
+# not a reply: it is left out, and counted by ping_dups.
 rtt_stats() {
-	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1" | sort -g | awk '
+	grep -v 'DUP!' "$1" | sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | sort -g | awk '
 	{ v[n++] = $1; s += $1 }
 	END {
 		if (n == 0) { print "NA NA 0"; exit }
@@ -784,25 +787,34 @@ rtt_stats() {
 	}'
 }
 
+# ping_dups PING_OUTPUT: the duplicate replies ping counted.
+ping_dups() {
+	sed -n 's/.* received, +\([0-9]*\) duplicates.*/\1/p' "$1" | grep . || echo 0
+}
+
 # m_ping_load SECS OUT: the head-of-line figure. The VM uploads to the
 # client (iperf3 -R: one TCP stream VM -> CLIENT) for SECS seconds; from
 # its 2nd second to its last, the client pings the VM every 10 ms, so
 # each reply queues behind the upload on the VM -> home direction (and,
 # over a TCP transport, behind its retransmissions). M_LOAD_AVG,
 # M_LOAD_P99: the replies' RTTs (ms); M_LOAD_N of M_LOAD_SENT replies;
-# M_LOAD_GBPS: the upload's rate meanwhile.
+# M_LOAD_GBPS: the upload's rate meanwhile; M_LOAD_DUPS: duplicate
+# replies (not counted in the others).
 m_ping_load() {
 	local secs=$1 out=$2 ipid n bps bytes st=0
-	M_LOAD_AVG=NA; M_LOAD_P99=NA; M_LOAD_N=0; M_LOAD_GBPS=NA
+	M_LOAD_AVG=NA; M_LOAD_P99=NA; M_LOAD_N=0; M_LOAD_GBPS=NA; M_LOAD_DUPS=0
 	n=$(( (secs - 2) * 100 )); M_LOAD_SENT=$n
 	timeout -k 2 $((secs + 20)) ip netns exec "$NS_CLIENT" iperf3 -c "$VM_IP" -p 5201 \
 	    -t "$secs" -R -J --connect-timeout 3000 </dev/null >"$out.json" 2>&1 &
 	ipid=$!
 	track "$ipid"
 	sleep 1
-	bg_run $((secs + 10)) "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c "$n" -w "$secs" "$VM_IP"
+	# The pings end about 1 s before the upload; the last ones may wait
+	# up to 2 s for their replies.
+	bg_run $((secs + 10)) "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c "$n" -W 2 "$VM_IP"
 	wait "$ipid" || st=1
 	read -r M_LOAD_AVG M_LOAD_P99 M_LOAD_N < <(rtt_stats "$out")
+	M_LOAD_DUPS=$(ping_dups "$out")
 	if read -r bps bytes < <(iperf3_json "$out.json" tcp) && [ -n "$bytes" ]; then
 		M_LOAD_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.4f\n", b / 1e9 }')
 	else
