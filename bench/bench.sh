@@ -89,7 +89,7 @@ configs_for() {
 
 for p in $PROFILES; do
 	[ "$p" = lan ] && continue
-	[ -n "$WANEM_BIN" ] || bail "profile $p needs the WAN emulator, not built in $BENCH_BUILD_FROM (run: make $BENCH_BUILD_FROM/tests/tools/wanem; make bench does)"
+	[ -n "$WANEM_BIN" ] || bail "profile $p needs the WAN emulator, not built in $BENCH_BUILD_FROM (make build/tests/tools/wanem, or make nettest; make bench builds it)"
 	case " $CONFIGS " in
 	*" vnet-scale "*) say "bench: vnet-scale runs on the lan profile only, not on $p" ;;
 	esac
