@@ -3,15 +3,19 @@
 #
 # Sourced (bash only). It sources tests/net/lib.sh for the namespaces,
 # topology, offload handling, vnet PKI/configs, daemon control, process
-# tracking and the cleanup trap, and tests/net/multihost.sh for the WAN
+# tracking and the cleanup trap, tests/net/multihost.sh for the WAN
 # switch, the extra host namespaces, leaf certificates and host/proxy
-# configs of vnet-scale, and adds what the benchmark needs:
+# configs of vnet-scale, and tests/tools/wanem.sh for the WAN emulator,
+# and adds what the benchmark needs:
 #   prerequisites   bench_prereq
+#   profiles        wan_profile_opts, wan_profile_text
 #   topology        bench_topo_up, bench_topo_down (a fresh topology for
-#                   every configuration)
-#   configurations  setup_direct, setup_vnet, setup_vnet_scale,
+#                   every configuration, with the emulator on the WAN
+#                   veth for a WAN profile)
+#   configurations  setup_direct, setup_vnet [udp|tcp], setup_vnet_scale,
 #                   setup_openvpn udp|tcp
-#   measurements    m_ping, m_tcp, m_udp64, cpu_ticks, bench_links
+#   measurements    m_ping, m_ping_load, m_tcp, m_udp64, cpu_ticks,
+#                   bench_links, bench_transport, wanem_snap
 #
 # Nothing here prints TAP. Every wait is bounded; every process started
 # is recorded (lib.sh "track") and killed by PID on exit, Ctrl-C included.
@@ -20,6 +24,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VN_ROOT=$(cd "$BENCH_DIR/.." && pwd)
 . "$VN_ROOT/tests/net/lib.sh"
 . "$VN_ROOT/tests/net/multihost.sh"
+. "$VN_ROOT/tests/tools/wanem.sh"
 VN_TAP=0
 
 # lib.sh's bail prints TAP; a benchmark just stops.
@@ -66,7 +71,8 @@ bench_prereq() {
 # mix two builds. BENCH_BUILD_ID describes what was copied (the four
 # daemon executables). vnetctl is copied too when the build has it (the
 # vnet configurations ask the proxy how many links are up; vnet-scale
-# needs it).
+# needs it). So is the WAN emulator (tests/tools/wanem) when it is built:
+# WANEM_BIN names the copy, empty without one (the WAN profiles need it).
 bench_snapshot_build() {
 	local t d="$VN_TMP/build"
 	mkdir -p "$d" || bail "cannot create $d"
@@ -75,6 +81,11 @@ bench_snapshot_build() {
 	done
 	if [ -x "$VNET_BUILD/vnetctl" ]; then
 		cp -p "$VNET_BUILD/vnetctl" "$d/vnetctl" || bail "cannot copy $VNET_BUILD/vnetctl"
+	fi
+	WANEM_BIN=""
+	if [ -x "$VNET_BUILD/tests/tools/wanem" ]; then
+		cp -p "$VNET_BUILD/tests/tools/wanem" "$d/wanem" || bail "cannot copy $VNET_BUILD/tests/tools/wanem"
+		WANEM_BIN=$d/wanem
 	fi
 	BENCH_BUILD_ID="$(git -C "$VN_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 	BENCH_BUILD_ID="$BENCH_BUILD_ID build-sha256:$(cat "$d/vnetd" "$d/vnet-capture" "$d/vnet-crypt" "$d/vnet-inject" | sha256sum | cut -c1-12)"
@@ -110,16 +121,88 @@ bg_start() {
 	printf -v "$var" '%s' "$pid"
 }
 
+# ---------------------------------------------------------------- profiles
+
+# A profile is the WAN between the VM's host and the home proxy: "lan",
+# today's zero-delay veth, or a WAN profile, where the emulator joins the
+# two. The WAN profiles are issue 15's: 40 ms of RTT, split 20 ms each
+# way, 500 Mbit/s each way, and random loss in each direction.
+BENCH_PROFILES_ALL="lan wan0 wan0.5 wan2"
+WAN_DELAY_MS=20
+WAN_RATE=500M
+
+# wan_loss PROFILE: its loss in % each way; fails for lan or an unknown
+# name.
+wan_loss() {
+	case $1 in
+	wan0) echo 0 ;;
+	wan0.5) echo 0.5 ;;
+	wan2) echo 2 ;;
+	*) return 1 ;;
+	esac
+}
+
+# wan_profile_opts PROFILE: wanem's options for it (both directions).
+wan_profile_opts() {
+	local l
+	l=$(wan_loss "$1") || return 1
+	echo "--delay $WAN_DELAY_MS --rate $WAN_RATE --loss $l"
+}
+
+# wan_profile_text PROFILE: one line saying what it is.
+wan_profile_text() {
+	local l
+	if l=$(wan_loss "$1"); then
+		echo "$1: wanem, ${WAN_DELAY_MS} ms each way ($((2 * WAN_DELAY_MS)) ms RTT), $WAN_RATE""bit/s each way, $l % loss each way"
+	else
+		echo "$1: no emulator, the WAN is a bare veth (zero delay, no loss, no rate limit)"
+	fi
+}
+
 # ---------------------------------------------------------------- topology
 
-# bench_topo_up OFFLOAD: lib.sh's topology (VM, HOST, PROXY, LAN, CLIENT,
-# DHCP namespaces) with offloads on or off; the VM gets VM_IP statically.
+NS_EM="vn$$e"	# the emulator's namespace (WAN profiles)
+BENCH_WAN=""	# the WAN profile of the current topology, empty for lan
+
+# bench_topo_up OFFLOAD [PROFILE]: lib.sh's topology (VM, HOST, PROXY,
+# LAN, CLIENT, DHCP namespaces) with offloads on or off; the VM gets VM_IP
+# statically. A WAN PROFILE puts the emulator on the host-proxy WAN.
 bench_topo_up() {
+	local prof=${2:-lan}
 	VNET_OFFLOAD=$1
 	VN_NETNS=(); VN_DEVS=(); BENCH_CFG_PIDS=(); BENCH_XHOSTS=()
 	BENCH_LINKS=""; BENCH_MACS=""; CPU_SIDE_FN=cpu_pids_none
+	BENCH_WAN=""; WANEM_PID=""
 	topo_up >"$VN_TMP/topo.out" 2>&1 || { cat "$VN_TMP/topo.out" >&2; return 1; }
-	ip -n "$NS_VM" addr add "$VM_IP/24" dev eth0
+	ip -n "$NS_VM" addr add "$VM_IP/24" dev eth0 || return 1
+	[ "$prof" = lan ] && return 0
+	wan_loss "$prof" >/dev/null || { say "unknown profile '$prof'"; return 1; }
+	bench_wan_up "$prof" >"$VN_TMP/wan.out" 2>&1 || { cat "$VN_TMP/wan.out" >&2; return 1; }
+	BENCH_WAN=$prof
+}
+
+# bench_wan_up PROFILE: the host-proxy veth (wan0 - wan0) replaced by
+# tests/tools/wanem.sh's wan_link: HOST wan0 - wa [NS_EM: wanem] wb -
+# PROXY wan0, same names and addresses, so every configuration's WAN
+# traffic crosses the emulator. wan_link turns TSO/GSO/GRO off on the
+# four ends (a WAN carries wire-size packets); offloads "off" turns the
+# rest off too, as on every other device.
+bench_wan_up() {
+	local log="$VN_TMP/wanem-$1.log"
+	[ -n "$WANEM_BIN" ] || { echo "no WAN emulator in the build"; return 1; }
+	ip -n "$NS_HOST" link del wan0 &&
+	wan_link "$NS_HOST" wan0 "$NS_EM" "$NS_PROXY" wan0 || return 1
+	VN_DEVS+=("$NS_EM:wa" "$NS_EM:wb")
+	ip -n "$NS_HOST" addr add "$HOST_WAN/24" dev wan0 &&
+	ip -n "$NS_PROXY" addr add "$PROXY_WAN/24" dev wan0 || return 1
+	offload_apply
+	offload_verify || return 1
+	rm -f "$log"
+	# shellcheck disable=SC2046	# the options are words
+	wanem_start "$NS_EM" "$log" $(wan_profile_opts "$1") ||
+		{ echo "wanem did not start:"; cat "$log"; return 1; }
+	BENCH_WANEM_LOG=$log
+	grep '^wanem: profile' "$log"
 }
 
 # bench_topo_down: stop this configuration's processes (vnetd pairs with
@@ -127,7 +210,7 @@ bench_topo_up() {
 # its namespaces. The extra hosts get their SIGTERM together (each
 # vnetd_stop then waits for one), hosts before the proxy.
 bench_topo_down() {
-	local pid n ns pids w ws=""
+	local pid n ns pids w ws="" rc
 	for n in "${BENCH_XHOSTS[@]}"; do
 		pid=${VNETD_PID[$n]}
 		[ -n "$pid" ] && alive "$pid" || continue
@@ -146,6 +229,10 @@ bench_topo_down() {
 	for pid in "${BENCH_CFG_PIDS[@]}"; do stop_pid "$pid" 3; done
 	for pid in "${BENCH_CFG_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	BENCH_CFG_PIDS=()
+	if [ -n "$WANEM_PID" ]; then
+		wanem_stop; rc=$?
+		[ "$rc" = 0 ] || say "bench: wanem exited with status $rc: $(tail -n 3 "$BENCH_WANEM_LOG")"
+	fi
 	for ns in "${VN_NETNS[@]}"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && say "bench: killing leftover processes in $ns: $pids" && kill -KILL $pids 2>/dev/null
@@ -162,9 +249,12 @@ bench_topo_down() {
 # Each setup_* prints a reason and fails if the configuration cannot run.
 # CPU_PIDS_FN names a function printing the PIDs whose CPU time counts.
 
-# direct: the VM's veth (vm0) moved from the host bridge into the home
-# LAN bridge: VM eth0 - vm0 [brlan] - c0 - CLIENT eth0. No tunnel.
+# direct: no tunnel. On the lan profile the VM's veth (vm0) is moved from
+# the host bridge into the home LAN bridge: VM eth0 - vm0 [brlan] - c0 -
+# CLIENT eth0. On a WAN profile (setup_direct_wan) the VM's frames cross
+# the emulator instead.
 setup_direct() {
+	[ -n "$BENCH_WAN" ] && { setup_direct_wan; return; }
 	ip -n "$NS_HOST" link set vm0 nomaster &&
 	ip -n "$NS_HOST" link set vm0 netns "$NS_LAN" &&
 	ip -n "$NS_LAN" link set vm0 master brlan &&
@@ -179,17 +269,39 @@ setup_direct() {
 }
 cpu_pids_none() { :; }
 
-# vnet: the real vnetd pair from $VNET_BUILD, as in tests/net/20-bridge.t.
-# The proxy runs lib.sh's vn_proxy_conf (kept as proxy-tls.conf): one
-# host block, vmhost1, with the VM's MAC. BENCH_LINKS: the links the
-# proxy reports up once the pair is linked; BENCH_MACS: the MACs its
-# configuration authorizes.
+# direct over the WAN: the host and the proxy become plain bridges, so the
+# VM's frames take the tunnels' path through the same emulator, with
+# nothing in between: VM eth0 - vm0 [brvm] wan0 - wanem - wan0 [brp]
+# lan0 - p0 [brlan] - c0 - CLIENT. The VM keeps its offloads (TSO on
+# with offloads on); the kernel segments its super-frames at wan0, which
+# has TSO/GSO off, as a host's NIC puts wire-size packets on a real WAN.
+setup_direct_wan() {
+	ip -n "$NS_HOST" addr flush dev wan0 &&
+	ip -n "$NS_HOST" link set wan0 master brvm &&
+	ip -n "$NS_PROXY" addr flush dev wan0 &&
+	bridge_add "$NS_PROXY" brp &&
+	ip -n "$NS_PROXY" link set wan0 master brp &&
+	ip -n "$NS_PROXY" link set lan0 master brp &&
+	ip -n "$NS_PROXY" link set brp up || { say "cannot bridge the VM onto the WAN"; return 1; }
+	offload_apply
+	offload_verify >&2 || return 1
+	CPU_PIDS_FN=cpu_pids_none
+}
+
+# vnet [TRANSPORT]: the real vnetd pair from $VNET_BUILD, as in
+# tests/net/20-bridge.t. The proxy runs lib.sh's vn_proxy_conf (kept as
+# proxy-tls.conf): one host block, vmhost1, with the VM's MAC. The host
+# runs lib.sh's vn_host_conf (kept as host-base.conf) plus "transport
+# TRANSPORT" (udp or tcp; none: the default, auto), since the host
+# decides a link's transport. BENCH_LINKS: the links the proxy reports
+# up once the pair is linked; BENCH_MACS: the MACs its configuration
+# authorizes.
 BENCH_PKI=""
 setup_vnet() {
-	bench_vnet_pki || return 1
+	bench_vnet_pki && bench_host_conf "${1:-}" || return 1
 	bench_start_pair "$VN_TMP/proxy-tls.conf" || return 1
 	[ "$BENCH_MACS" = 1 ] ||
-		say "   note: the vnet-tls proxy configuration authorizes $BENCH_MACS MACs, not 1"
+		say "   note: the vnet proxy configuration authorizes $BENCH_MACS MACs, not 1"
 	if [ -x "$VNET_BUILD/vnetctl" ]; then
 		bench_links_wait 1 || return 1
 	else
@@ -213,8 +325,22 @@ cpu_pids_vnet() { vnetd_tree_pids host proxy; }
 bench_vnet_pki() {
 	[ -n "$BENCH_PKI" ] && return 0
 	vn_setup_pki >"$VN_TMP/pki.out" 2>&1 || { cat "$VN_TMP/pki.out" >&2; return 1; }
-	cp "$VN_TMP/proxy.conf" "$VN_TMP/proxy-tls.conf" || return 1
+	cp "$VN_TMP/proxy.conf" "$VN_TMP/proxy-tls.conf" &&
+	cp "$VN_TMP/host.conf" "$VN_TMP/host-base.conf" || return 1
 	BENCH_PKI=1
+}
+
+# bench_host_conf [TRANSPORT]: host.conf (what start_pair runs) is
+# host-base.conf, with "transport TRANSPORT" when one is given; vnetd -n
+# must accept it.
+bench_host_conf() {
+	local f="$VN_TMP/host.conf" out
+	cp "$VN_TMP/host-base.conf" "$f" || return 1
+	[ -n "$1" ] && echo "transport $1" >>"$f"
+	if ! out=$("$VNET_BUILD/vnetd" -n -f "$f" 2>&1); then
+		say "vnetd -n rejects the host configuration with transport '${1:-}': $out"
+		return 1
+	fi
 }
 
 # bench_start_pair CONF: lib.sh's start_pair (proxy, then host, both
@@ -275,29 +401,31 @@ bench_proxy_ctl() {
 	timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" "$@"
 }
 
-# vnet-scale: vnet-tls's pair (same build, VM, client, host config and
-# topology), but
+# vnet-scale: vnet-tcp's pair (same build, VM, client, host config with
+# "transport tcp", and topology), but
 #  - the proxy's configuration authorizes SCALE_MACS MACs in SCALE_LINKS
-#    host blocks: vnet-tls's vmhost1 block with its share of generated
+#    host blocks: vnet-tcp's vmhost1 block with its share of generated
 #    MACs listed before the VM's, and SCALE_LINKS - 1 blocks benchhost<X>;
 #  - SCALE_LINKS - 1 more real host vnetd (xh<X>, CN benchhost<X>, their
 #    block's MACs as "vm" lines, capturing on an empty brvm: idle) are
 #    linked to it, each in its own namespace (multihost.sh's mh_host_add,
 #    vn<PID>h<X>, 10.201.0.<10+X>) on a WAN switch (vn<PID>w) that the
 #    proxy reaches by a second veth, wan1, with a /32 route per host.
-#    The VM's host keeps its own veth to the proxy's wan0, as in vnet-tls.
+#    The VM's host keeps its own veth to the proxy's wan0, as in vnet-tcp.
 # It fails unless the proxy reports exactly SCALE_LINKS links up. The
 # extra hosts' CPU time is reported apart (CPU_SIDE_FN), not counted in
-# cpu_s_per_gb, which stays the VM's host and the proxy as in vnet-tls.
+# cpu_s_per_gb, which stays the VM's host and the proxy as in vnet-tcp.
 SCALE_MACS=1000
 SCALE_LINKS=16
+# The VM's host runs vnet-tcp's transport: the target compares the two.
+SCALE_TRANSPORT=tcp
 BENCH_XHOSTS=()		# vnetd names of the running extra hosts
 BENCH_SCALE_PKI=""
 setup_vnet_scale() {
 	local x
 	[ -x "$VNET_BUILD/vnetctl" ] ||
 		{ say "vnet-scale needs vnetctl in the build ($BENCH_BUILD_FROM) to count the proxy's links"; return 1; }
-	bench_vnet_pki && bench_scale_pki || return 1
+	bench_vnet_pki && bench_host_conf "$SCALE_TRANSPORT" && bench_scale_pki || return 1
 	bench_scale_topo >"$VN_TMP/scale-topo.out" 2>&1 ||
 		{ say "cannot attach the extra hosts to the WAN:"; cat "$VN_TMP/scale-topo.out" >&2; return 1; }
 	bench_start_pair "$VN_TMP/proxy-scale.conf" || return 1
@@ -346,7 +474,7 @@ bench_scale_pki() {
 	}
 	{ print }
 	END { exit !done }' "$VN_TMP/proxy-tls.conf" >"$f" ||
-		{ say "no 'mac $VM_MAC' line in the vnet-tls proxy configuration"; return 1; }
+		{ say "no 'mac $VM_MAC' line in the vnet proxy configuration"; return 1; }
 	for ((x = 1; x < SCALE_LINKS; x++)); do
 		mh_leaf "$VN_TMP" "xh$x" "benchhost$x" >>"$VN_TMP/pki.out" 2>&1 ||
 			{ say "certificate for benchhost$x failed:"; tail -n 5 "$VN_TMP/pki.out" >&2; return 1; }
@@ -481,6 +609,34 @@ cpu_pids_openvpn() {
 
 # ---------------------------------------------------------------- measurements
 
+# bench_transport: the transport the host's link reports ("transport"
+# in vnetctl -j links on the host's control socket: udp or tcp), or
+# nothing when the build does not report one.
+bench_transport() {
+	local sock
+	[ -x "$VNET_BUILD/vnetctl" ] || return 0
+	sock=$(conf_control "$VN_TMP/host.conf")
+	timeout 5 "$VNET_BUILD/vnetctl" -s "${sock:-/run/vnetd/vnetd.sock}" -j links 2>/dev/null |
+		sed -n 's/.*"transport":"\([a-z]*\)".*/\1/p' | head -n 1
+}
+
+# wanem_snap: the emulator's counters now (wanem_report), as
+# "CPU_S ELAPSED_S TX_BYTES DROP_KERNEL DROP_QUEUE DROP_LOSS", both
+# directions summed; the CPU and elapsed time are the process's.
+wanem_snap() {
+	local log=$BENCH_WANEM_LOG d k v cpu el
+	local -A sum=()
+	wanem_report "$log" || return 1
+	for d in ab ba; do
+		for k in tx_bytes drop_kernel drop_queue drop_loss; do
+			v=$(wanem_get "$log" "$d" "$k")
+			sum[$k]=$(( ${sum[$k]:-0} + ${v:-0} ))
+		done
+	done
+	cpu=$(wanem_get "$log" ab cpu_s); el=$(wanem_get "$log" ab elapsed_s)
+	echo "${cpu:-NA} ${el:-NA} ${sum[tx_bytes]} ${sum[drop_kernel]} ${sum[drop_queue]} ${sum[drop_loss]}"
+}
+
 # cpu_ticks PID...: utime+stime (clock ticks, all threads) of each PID
 # that still exists, as "PID:TICKS" words.
 cpu_ticks() {
@@ -588,7 +744,7 @@ m_tcp() {
 	    -t "$secs" "${r[@]}" -J --connect-timeout 3000 || return 1
 	read -r bps bytes < <(iperf3_json "$out" tcp) || return 1
 	[ -n "$bytes" ] || return 1
-	M_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.3f\n", b / 1e9 }')
+	M_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.4f\n", b / 1e9 }')
 	M_BYTES=$bytes
 }
 
@@ -607,17 +763,62 @@ m_udp64() {
 }
 
 # m_ping OUT: 200 pings CLIENT -> VM at 10 ms, from the individual RTTs:
-# M_RTT_AVG, M_RTT_P99 (nearest rank) in ms, M_RTT_N replies.
+# M_RTT_AVG, M_RTT_P99 (nearest rank) in ms, M_RTT_N replies. ping sends
+# exactly 200 (-c without -w, which would keep sending until 200 replies
+# came back) and waits 2 s at most for the last ones.
 m_ping() {
-	local out=$1 v
+	local out=$1
 	M_RTT_AVG=NA; M_RTT_P99=NA; M_RTT_N=0
-	bg_run 40 "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c 200 -w 30 "$VM_IP"
-	read -r M_RTT_AVG M_RTT_P99 M_RTT_N < <(sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$out" | sort -g | awk '
+	bg_run 40 "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c 200 -W 2 "$VM_IP"
+	read -r M_RTT_AVG M_RTT_P99 M_RTT_N < <(rtt_stats "$out")
+	[ "${M_RTT_N:-0}" -gt 0 ]
+}
+
+# rtt_stats PING_OUTPUT: "AVG P99 N" of the replies' RTTs in ms (P99 by
+# nearest rank), "NA NA 0" without a reply. A duplicate reply (DUP!) is
+# not a reply: it is left out, and counted by ping_dups.
+rtt_stats() {
+	grep -v 'DUP!' "$1" | sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | sort -g | awk '
 	{ v[n++] = $1; s += $1 }
 	END {
 		if (n == 0) { print "NA NA 0"; exit }
 		k = int(0.99 * n); if (k < 0.99 * n) k++	# ceil
 		printf "%.3f %.3f %d\n", s / n, v[k - 1], n
-	}')
-	[ "${M_RTT_N:-0}" -gt 0 ]
+	}'
+}
+
+# ping_dups PING_OUTPUT: the duplicate replies ping counted.
+ping_dups() {
+	sed -n 's/.* received, +\([0-9]*\) duplicates.*/\1/p' "$1" | grep . || echo 0
+}
+
+# m_ping_load SECS OUT: the head-of-line figure. The VM uploads to the
+# client (iperf3 -R: one TCP stream VM -> CLIENT) for SECS seconds; from
+# its 2nd second to its last, the client pings the VM every 10 ms, so
+# each reply queues behind the upload on the VM -> home direction (and,
+# over a TCP transport, behind its retransmissions). M_LOAD_AVG,
+# M_LOAD_P99: the replies' RTTs (ms); M_LOAD_N of M_LOAD_SENT replies;
+# M_LOAD_GBPS: the upload's rate meanwhile; M_LOAD_DUPS: duplicate
+# replies (not counted in the others).
+m_ping_load() {
+	local secs=$1 out=$2 ipid n bps bytes st=0
+	M_LOAD_AVG=NA; M_LOAD_P99=NA; M_LOAD_N=0; M_LOAD_GBPS=NA; M_LOAD_DUPS=0
+	n=$(( (secs - 2) * 100 )); M_LOAD_SENT=$n
+	timeout -k 2 $((secs + 20)) ip netns exec "$NS_CLIENT" iperf3 -c "$VM_IP" -p 5201 \
+	    -t "$secs" -R -J --connect-timeout 3000 </dev/null >"$out.json" 2>&1 &
+	ipid=$!
+	track "$ipid"
+	sleep 1
+	# The pings end about 1 s before the upload; the last ones may wait
+	# up to 2 s for their replies.
+	bg_run $((secs + 10)) "$out" ip netns exec "$NS_CLIENT" ping -n -i 0.01 -c "$n" -W 2 "$VM_IP"
+	wait "$ipid" || st=1
+	read -r M_LOAD_AVG M_LOAD_P99 M_LOAD_N < <(rtt_stats "$out")
+	M_LOAD_DUPS=$(ping_dups "$out")
+	if read -r bps bytes < <(iperf3_json "$out.json" tcp) && [ -n "$bytes" ]; then
+		M_LOAD_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.4f\n", b / 1e9 }')
+	else
+		st=1
+	fi
+	[ "$st" = 0 ] && [ "${M_LOAD_N:-0}" -gt 0 ]
 }

@@ -4,8 +4,8 @@
 #
 #   VNET_BUILD=$PWD/build bash bench/profile.sh
 #
-# Builds the benchmark topology with the vnet pair (as bench.sh's vnet-tls
-# configuration), then for each direction runs one iperf3 TCP test (or,
+# Builds the benchmark topology with the vnet pair (as bench.sh's vnet-udp
+# and vnet-tcp, but with the host's default transport, auto), then for each direction runs one iperf3 TCP test (or,
 # with PROFILE_TEST=udp64, one iperf3 UDP test with 64-byte payloads from
 # the client to the VM) while "perf record -g" samples the six workers
 # (capture, crypt, inject of the host and of the proxy). Prints, per
