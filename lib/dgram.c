@@ -305,6 +305,7 @@ dgram_rx_free(struct dgram_rx *rx)
 {
 	key_free(&rx->cur);
 	key_free(&rx->prev);
+	key_free(&rx->next);
 	rx->prev_until_ms = 0;
 }
 
@@ -368,8 +369,9 @@ rx_expire(struct dgram_rx *rx, uint64_t now_ms)
 
 /*
  * The key for epoch e: cur or prev, or NULL with *next set when e is
- * the one after cur (to be derived, and kept only once a packet
- * verifies under it). Epoch 0 is the first cur, derived on demand.
+ * a later one (rx->next, to be derived if it is not that epoch's yet,
+ * and made cur only once a packet verifies under it). Epoch 0 is the
+ * first cur, derived on demand.
  */
 static int
 rx_pick(struct dgram_rx *rx, uint64_t e, struct dgram_key **k, int *next)
@@ -380,7 +382,7 @@ rx_pick(struct dgram_rx *rx, uint64_t e, struct dgram_key **k, int *next)
 	*next = 0;
 	if (e > UINT32_MAX)
 		return -DGRAM_E_FUTURE_EPOCH;
-	if (!rx->cur.valid && e <= FIRST_EPOCH + 1 &&
+	if (!rx->cur.valid && e <= FIRST_EPOCH + DGRAM_MAX_SKIP &&
 	    (rv = key_make(&rx->cur, rx->aead, rx->derive, rx->arg,
 	    FIRST_EPOCH, 0)) != 0)
 		return rv;
@@ -388,7 +390,7 @@ rx_pick(struct dgram_rx *rx, uint64_t e, struct dgram_key **k, int *next)
 		return -DGRAM_E_FUTURE_EPOCH;
 	if (e == rx->cur.epoch)
 		*k = &rx->cur;
-	else if (e == (uint64_t)rx->cur.epoch + 1)
+	else if (e > rx->cur.epoch && e - rx->cur.epoch <= DGRAM_MAX_SKIP)
 		*next = 1;
 	else if (e > rx->cur.epoch)
 		return -DGRAM_E_FUTURE_EPOCH;
@@ -399,23 +401,36 @@ rx_pick(struct dgram_rx *rx, uint64_t e, struct dgram_key **k, int *next)
 	return 0;
 }
 
-/* The next epoch's key verified a packet: it becomes cur. */
+/* The later epoch's key verified a packet: it becomes cur. */
 static void
-rx_promote(struct dgram_rx *rx, struct dgram_key *k, uint64_t now_ms)
+rx_promote(struct dgram_rx *rx, uint64_t now_ms)
 {
 	key_free(&rx->prev);
 	rx->prev = rx->cur;
 	rx->prev_until_ms = now_ms + DGRAM_OVERLAP_MS;
-	rx->cur = *k;
+	rx->cur = rx->next;
+	memset(&rx->next, 0, sizeof(rx->next));
 	rx->rekeys++;
+}
+
+/* rx->next for epoch e, derived unless it already is e's. */
+static int
+rx_next(struct dgram_rx *rx, uint64_t e)
+{
+	if (rx->next.valid && rx->next.epoch == e)
+		return 0;
+	key_free(&rx->next);
+	return key_make(&rx->next, rx->aead, rx->derive, rx->arg,
+	    (uint32_t)e, 0);
 }
 
 ssize_t
 dgram_rx_open(struct dgram_rx *rx, const struct dgram_hdr *h,
     uint64_t now_ms, uint8_t *out, size_t outlen)
 {
-	struct dgram_key	 tmp, *k;
+	struct dgram_key	*k;
 	uint8_t			 aad[DGRAM_HDR_LEN];
+	uint64_t		 e;
 	int			 next, rv;
 
 	if (rx->epoch_packets == 0 || h->ctlen > DGRAM_MAX_FRAME)
@@ -423,24 +438,21 @@ dgram_rx_open(struct dgram_rx *rx, const struct dgram_hdr *h,
 	if (outlen < h->ctlen)
 		return -DGRAM_E_SPACE;
 	rx_expire(rx, now_ms);
-	if ((rv = rx_pick(rx, h->ctr / rx->epoch_packets, &k, &next)) != 0)
+	e = h->ctr / rx->epoch_packets;
+	if ((rv = rx_pick(rx, e, &k, &next)) != 0)
 		return rv;
 	if ((rv = dgram_replay_check(&rx->win, h->ctr)) != 0)
 		return rv;
 	if (next) {
-		if ((rv = key_make(&tmp, rx->aead, rx->derive, rx->arg,
-		    rx->cur.epoch + 1, 0)) != 0)
+		if ((rv = rx_next(rx, e)) != 0)
 			return rv;
-		k = &tmp;
+		k = &rx->next;
 	}
 	put_hdr(aad, h->type, h->rid, h->ctr);
-	if ((rv = aead_open(k, h->ctr, aad, h->ct, h->ctlen, out)) != 0) {
-		if (next)
-			key_free(&tmp);
+	if ((rv = aead_open(k, h->ctr, aad, h->ct, h->ctlen, out)) != 0)
 		return rv;
-	}
 	if (next)
-		rx_promote(rx, &tmp, now_ms);
+		rx_promote(rx, now_ms);
 	dgram_replay_update(&rx->win, h->ctr);
 	return (ssize_t)h->ctlen;
 }
@@ -457,7 +469,7 @@ dgram_strerror(int err)
 		[DGRAM_E_LENGTH] = "length not allowed for the datagram type",
 		[DGRAM_E_REPLAY] = "counter replayed or older than the window",
 		[DGRAM_E_OLD_EPOCH] = "key epoch no longer accepted",
-		[DGRAM_E_FUTURE_EPOCH] = "key epoch more than one ahead",
+		[DGRAM_E_FUTURE_EPOCH] = "key epoch too far ahead",
 		[DGRAM_E_TAG] = "authentication failed",
 		[DGRAM_E_SPACE] = "output buffer too small",
 		[DGRAM_E_CRYPTO] = "crypto library failure",

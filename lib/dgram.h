@@ -55,6 +55,12 @@
 #define DGRAM_EPOCH_MIN		64	/* the lowest a test may set */
 /* The previous epoch's key stays usable this long after a new one. */
 #define DGRAM_OVERLAP_MS	2000
+/*
+ * How far ahead of the current epoch a datagram may be: a sender whose
+ * datagrams were all lost for whole epochs (UDP blocked, a probe at a
+ * time) must not be locked out for good.
+ */
+#define DGRAM_MAX_SKIP		1024
 
 enum dgram_type {
 	DGRAM_DATA = 1,
@@ -76,7 +82,7 @@ enum dgram_err {
 	DGRAM_E_LENGTH,		/* plaintext length not allowed for the type */
 	DGRAM_E_REPLAY,		/* counter seen, or older than the window */
 	DGRAM_E_OLD_EPOCH,	/* epoch whose key is gone */
-	DGRAM_E_FUTURE_EPOCH,	/* epoch more than one ahead */
+	DGRAM_E_FUTURE_EPOCH,	/* epoch more than DGRAM_MAX_SKIP ahead */
 	DGRAM_E_TAG,		/* authentication failed */
 	DGRAM_E_SPACE,		/* output buffer too small */
 	DGRAM_E_CRYPTO,		/* the library failed (not the packet) */
@@ -137,6 +143,7 @@ struct dgram_rx {
 	uint64_t	 epoch_packets;	/* the sender's, from its WIRE_UDP */
 	struct dgram_replay win;
 	struct dgram_key cur, prev;
+	struct dgram_key next;		/* a later epoch's, not yet verified */
 	uint64_t	 prev_until_ms;	/* prev usable until then */
 	dgram_derive_fn	 derive;
 	void		*arg;
@@ -164,9 +171,11 @@ ssize_t		 dgram_seal(struct dgram_tx *, uint8_t type, const uint8_t *pt,
 
 /*
  * Open a datagram dgram_parse() accepted. Key choice: the current
- * epoch's, the previous one's until prev_until_ms, or the next epoch's
- * (derived, and made current only once a packet verifies under it; the
- * old current becomes prev for DGRAM_OVERLAP_MS). Order: epoch, replay
+ * epoch's, the previous one's until prev_until_ms, or a later epoch's,
+ * at most DGRAM_MAX_SKIP ahead (derived once and kept in next, made
+ * current only once a packet verifies under it; the old current
+ * becomes prev for DGRAM_OVERLAP_MS). Forgeries that claim a later
+ * epoch cost one derivation per distinct epoch, not one per packet. Order: epoch, replay
  * window, tag, then the window is updated. Returns the plaintext length
  * (in out) or a negated dgram_err.
  */

@@ -544,15 +544,15 @@ test_future_epoch(void **state)
 	struct batch	 b = { .n = 0 };
 
 	(void)state;
-	/* Before any packet, epoch 2 is two ahead of the first. */
-	p->tx.next = 2 * EP;
+	/* Before any packet, one epoch past the skip from the first. */
+	p->tx.next = (DGRAM_MAX_SKIP + 1) * EP;
 	batch_seal(p, &b, 1);
 	assert_int_equal(batch_deliver(p, &b, 0, T0), -DGRAM_E_FUTURE_EPOCH);
 	assert_int_equal(p->kdf.calls, 1);	/* the sender's key only */
 	batch_free(&b);
 	p->tx.next = 0;
 	batch_seal(p, &b, 1);
-	p->tx.next = 3 * EP;
+	p->tx.next = (DGRAM_MAX_SKIP + 1) * EP;
 	batch_seal(p, &b, 1);
 	assert_int_equal(batch_deliver(p, &b, 0, T0), 60);
 	assert_int_equal(batch_deliver(p, &b, 1, T0), -DGRAM_E_FUTURE_EPOCH);
@@ -561,6 +561,43 @@ test_future_epoch(void **state)
 	assert_int_equal(batch_deliver(p, &b, 1, T0), -DGRAM_E_FUTURE_EPOCH);
 	assert_int_equal(p->rx.cur.epoch, 0);
 	assert_int_equal(p->rx.rekeys, 0);
+	batch_free(&b);
+	pair_free(p);
+}
+
+/*
+ * A sender whose datagrams were all lost for whole epochs (UDP blocked)
+ * is followed up to DGRAM_MAX_SKIP epochs ahead, also before its first
+ * datagram arrived; forgeries claiming one later epoch derive its key
+ * once, not once each.
+ */
+static void
+test_epoch_skip(void **state)
+{
+	struct pair	*p = pair_new(DGRAM_AES_256_GCM, EP);
+	struct batch	 b = { .n = 0 };
+	unsigned	 calls, i;
+
+	(void)state;
+	p->tx.next = 2 * EP;			/* the first two epochs lost */
+	batch_seal(p, &b, 1);
+	p->tx.next = (2 + DGRAM_MAX_SKIP) * EP;	/* then a long blockade */
+	batch_seal(p, &b, 2);
+	assert_int_equal(batch_deliver(p, &b, 0, T0), 60);
+	assert_int_equal(p->rx.cur.epoch, 2);
+	calls = p->kdf.calls;
+	/* The same later epoch, forged again and again: one derivation. */
+	for (i = 0; i < 5; i++) {
+		b.d[1][DGRAM_HDR_LEN] ^= 0x40;
+		assert_int_equal(batch_deliver(p, &b, 1, T0), -DGRAM_E_TAG);
+		b.d[1][DGRAM_HDR_LEN] ^= 0x40;
+	}
+	assert_int_equal(p->kdf.calls, calls + 1);
+	assert_int_equal(p->rx.cur.epoch, 2);
+	assert_int_equal(batch_deliver(p, &b, 1, T0), 60);
+	assert_int_equal(p->kdf.calls, calls + 1);
+	assert_int_equal(p->rx.cur.epoch, 2 + DGRAM_MAX_SKIP);
+	assert_int_equal(batch_deliver(p, &b, 2, T0), 60);
 	batch_free(&b);
 	pair_free(p);
 }
@@ -734,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_epochs),
 		cmocka_unit_test(test_epoch_overlap),
 		cmocka_unit_test(test_future_epoch),
+		cmocka_unit_test(test_epoch_skip),
 		cmocka_unit_test(test_forged_next_epoch),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_rid_bound),
