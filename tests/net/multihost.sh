@@ -163,7 +163,8 @@ mh_control() {
 }
 
 # mh_host_conf FILE CERTNAME MAC...: a host config (interface brvm) with
-# $VN_TMP/CERTNAME.crt/.key, connecting to the proxy.
+# $VN_TMP/CERTNAME.crt/.key, connecting to the proxy; VNET_TRANSPORT as
+# in lib.sh's vn_host_conf.
 mh_host_conf() {
 	local f=$1 n=$2 m; shift 2
 	{
@@ -178,6 +179,7 @@ mh_host_conf() {
 		mh_control "$f"
 		echo "connect $PROXY_WAN port $VNET_PORT"
 		echo "peer-name proxy"
+		[ -z "${VNET_TRANSPORT:-}" ] || echo "transport $VNET_TRANSPORT"
 		for m in "$@"; do echo "vm $m"; done
 	} >"$f"
 }
