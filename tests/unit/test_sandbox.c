@@ -191,6 +191,7 @@ enum escape {
 	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_INET_CONNECT,
 	E_SOCKOPT_KEEPALIVE, E_SOCKOPT_ULP, E_OPEN_WRONLY, E_OPEN_RDWR,
 	E_OPEN_CREAT, E_OPEN_TRUNC, E_OPEN_APPEND, E_OPEN_TMPFILE, E_ACCEPT,
+	E_UDP_SOCKET, E_BIND,
 	/* capture and inject only (crypt writes on its TCP sockets) */
 	E_WRITE_OTHER, E_SENDMSG_OTHER, E_SENDTO_OTHER, E_SENDTO_ADDR,
 	E_WRITE_PACKET, E_SENDTO_PACKET, E_SENDMSG_PACKET, E_SENDMMSG_PACKET,
@@ -205,7 +206,8 @@ static const char *const escape_names[E_MAX] = {
 	"setsockopt(SO_KEEPALIVE)", "setsockopt(TCP_ULP)",
 	"open(O_WRONLY)", "open(O_RDWR)", "open(O_RDONLY|O_CREAT)",
 	"open(O_RDONLY|O_TRUNC)", "open(O_RDONLY|O_APPEND)",
-	"open(O_TMPFILE)", "accept4",
+	"open(O_TMPFILE)", "accept4", "socket(AF_INET, SOCK_DGRAM)",
+	"bind(AF_INET)",
 	"write(not a channel)", "sendmsg(not the control channel)",
 	"sendto(not the doorbell)", "sendto(doorbell, an address)",
 	"write(packet socket)", "sendto(packet socket, another ifindex)",
@@ -352,6 +354,14 @@ attempt(enum escape e, struct opened *o)
 		break;
 	case E_ACCEPT:
 		(void)accept4(o->listener, NULL, NULL, SOCK_CLOEXEC);
+		break;
+	case E_UDP_SOCKET:
+		/* The UDP channel's socket is the monitor's to make. */
+		(void)socket(AF_INET, SOCK_DGRAM, 0);
+		break;
+	case E_BIND:
+		(void)bind(o->inet, (struct sockaddr *)&o->laddr,
+		    sizeof(o->laddr));
 		break;
 	case E_UNIX_CONNECT:
 		memset(&sun, 0, sizeof(sun));
