@@ -214,8 +214,8 @@ ok $? "vnetctl status, vnetctl -j links: 'authpriv notice ... event=control uid=
 	diag_file "$PLOG" 10 proxy.syslog
 
 # ---- 17: every record so far is in the facility of its class.
-AUDIT_EV="start stopped worker_start worker_ready worker_exit worker_restart worker_violation link_up link_down tls_handshake_failed peer_rejected refused hello_mac_unauthorized malformed_record mac_moved reload control control_rejected vm_unbound vm_port"
-OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log"
+AUDIT_EV="start stopped worker_start worker_ready worker_exit worker_restart worker_violation link_up link_down tls_handshake_failed peer_rejected refused hello_mac_unauthorized malformed_record mac_moved reload control control_rejected vm_unbound vm_port transport datagram_dropped proxy_failover"
+OPS_EV="stats mac stop error connect_failed filter_fallback filter_widened log udp_ready udp_peer"
 classes() {
 	local f=$1 bad=0 n=0 ev fac
 	while read -r fac _ _ rest; do
