@@ -309,13 +309,6 @@ crypt_pollset(int *busy)
 		pfd[n].events = POLLIN;
 		pfl[n++] = NULL;
 	}
-	for (i = 0; i < 2; i++) {
-		if (cr.udp_fd[i] == -1)
-			continue;
-		pfd[n].fd = cr.udp_fd[i];
-		pfd[n].events = POLLIN;
-		pfl[n++] = NULL;
-	}
 	for (i = 0; i < cr.nlinks; i++) {
 		struct link *l = cr.links[i];
 
@@ -327,6 +320,18 @@ crypt_pollset(int *busy)
 		pfl[n++] = l;
 		if (link_backlog(l))
 			*busy = 1;
+	}
+	/*
+	 * After the links: a host's UDP offer (TLS) and its first probe
+	 * (UDP) often arrive in the same round, and the offer must be
+	 * read first for the probe to find its link ready.
+	 */
+	for (i = 0; i < 2; i++) {
+		if (cr.udp_fd[i] == -1)
+			continue;
+		pfd[n].fd = cr.udp_fd[i];
+		pfd[n].events = POLLIN;
+		pfl[n++] = NULL;
 	}
 	return n;
 }

@@ -700,16 +700,23 @@ udp_datagram(struct crypt *cr, unsigned i)
 	int		 rv, fresh;
 
 	if (in.m[i].msg_hdr.msg_flags & MSG_TRUNC) {
-		udp_drop(cr, NULL, &in.from[i], "too_long", &cr->c.udp_drop_malformed);
+		udp_drop(cr, NULL, &in.from[i], "too_long",
+		    &cr->c.udp_drop_malformed);
 		return;
 	}
 	if ((rv = dgram_parse(in.buf[i], len, &h)) != 0) {
-		udp_drop(cr, NULL, &in.from[i], dgram_reason(rv), udp_ctr(cr, rv));
+		udp_drop(cr, NULL, &in.from[i], dgram_reason(rv),
+		    udp_ctr(cr, rv));
 		return;
 	}
-	if ((l = rid_find(h.rid)) == NULL || !l->udp->ready ||
-	    l->state != L_UP) {
+	if ((l = rid_find(h.rid)) == NULL || l->state != L_UP) {
 		udp_drop(cr, NULL, &in.from[i], "unknown_id",
+		    &cr->c.udp_drop_unknown_id);
+		return;
+	}
+	/* Its peer's offer is still on the way over TLS. */
+	if (!l->udp->ready) {
+		udp_drop(cr, l, &in.from[i], "not_ready",
 		    &cr->c.udp_drop_unknown_id);
 		return;
 	}
