@@ -66,6 +66,7 @@ static const struct msg_rule evil_rows[] = {
 	{ MSG_PEM_CA,		NULL },
 	{ MSG_LISTEN_FD,	NULL },
 	{ MSG_CONNECT_ADDR,	NULL },
+	{ MSG_UDP_FD,		NULL },
 	{ MSG_RELOAD,		evil_on_reload },
 };
 static const struct msg_table evil_ctl = MSG_TABLE(evil_rows,

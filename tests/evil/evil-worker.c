@@ -40,6 +40,7 @@ static const struct msg_rule evil_rows[] = {
 	{ MSG_PEM_CA,		NULL },
 	{ MSG_LISTEN_FD,	NULL },
 	{ MSG_CONNECT_ADDR,	NULL },
+	{ MSG_UDP_FD,		NULL },
 	{ MSG_RELOAD,		NULL },
 	{ MSG_SIGNATURE,	NULL },
 };
