@@ -506,9 +506,9 @@ setup_load(struct monitor *m, const char *file, int check_only, char *why,
 /*
  * A UDP socket for the data channel, bound to sa (a host: the
  * wildcard, port 0). Large buffers: a round of crypt's loop may come
- * late, and what the socket cannot hold is lost. FORCE works with
- * CAP_NET_ADMIN, beyond net.core.[rw]mem_max; the plain call is the
- * fallback.
+ * late, and what the socket cannot hold is lost. This runs before
+ * monitor_confine(), still as root, so FORCE goes past
+ * net.core.[rw]mem_max; the plain call is the fallback.
  */
 static int
 setup_udp(struct monitor *m, size_t i, const struct sockaddr *sa,

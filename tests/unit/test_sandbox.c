@@ -22,6 +22,7 @@
 
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -191,7 +192,7 @@ enum escape {
 	E_MPROTECT_EXEC, E_MMAP_EXEC, E_UNIX_CONNECT, E_INET_CONNECT,
 	E_SOCKOPT_KEEPALIVE, E_SOCKOPT_ULP, E_OPEN_WRONLY, E_OPEN_RDWR,
 	E_OPEN_CREAT, E_OPEN_TRUNC, E_OPEN_APPEND, E_OPEN_TMPFILE, E_ACCEPT,
-	E_UDP_SOCKET, E_BIND,
+	E_UDP_SOCKET, E_BIND, E_MOUNT,
 	/* capture and inject only (crypt writes on its TCP sockets) */
 	E_WRITE_OTHER, E_SENDMSG_OTHER, E_SENDTO_OTHER, E_SENDTO_ADDR,
 	E_WRITE_PACKET, E_SENDTO_PACKET, E_SENDMSG_PACKET, E_SENDMMSG_PACKET,
@@ -207,7 +208,7 @@ static const char *const escape_names[E_MAX] = {
 	"open(O_WRONLY)", "open(O_RDWR)", "open(O_RDONLY|O_CREAT)",
 	"open(O_RDONLY|O_TRUNC)", "open(O_RDONLY|O_APPEND)",
 	"open(O_TMPFILE)", "accept4", "socket(AF_INET, SOCK_DGRAM)",
-	"bind(AF_INET)",
+	"bind(AF_INET)", "mount(tmpfs)",
 	"write(not a channel)", "sendmsg(not the control channel)",
 	"sendto(not the doorbell)", "sendto(doorbell, an address)",
 	"write(packet socket)", "sendto(packet socket, another ifindex)",
@@ -215,10 +216,13 @@ static const char *const escape_names[E_MAX] = {
 	"bind(packet socket, another ifindex)",
 };
 
-/* What the monitor's filter must refuse: every open that could write. */
+/*
+ * What the monitor's filter must refuse: every open that could write,
+ * and calls outside its table such as ptrace and mount.
+ */
 static const int monitor_escapes[] = {
 	E_OPEN_WRONLY, E_OPEN_RDWR, E_OPEN_CREAT, E_OPEN_TRUNC,
-	E_OPEN_APPEND, E_OPEN_TMPFILE, -1
+	E_OPEN_APPEND, E_OPEN_TMPFILE, E_PTRACE, E_MOUNT, -1
 };
 #define MON_FILE	"/tmp/vnet-sandbox-monitor-escape"
 
@@ -354,6 +358,15 @@ attempt(enum escape e, struct opened *o)
 		break;
 	case E_ACCEPT:
 		(void)accept4(o->listener, NULL, NULL, SOCK_CLOEXEC);
+		break;
+	case E_MOUNT:
+		/*
+		 * A target that does not exist: if the filter let it
+		 * through, the call fails harmlessly and the child lives to
+		 * say so.
+		 */
+		(void)mount("none", "/vnet-sandbox-no-such-dir", "tmpfs", 0,
+		    NULL);
 		break;
 	case E_UDP_SOCKET:
 		/* The UDP channel's socket is the monitor's to make. */
