@@ -12,7 +12,7 @@
 # FUZZ_TARGETS="frame wire" limits any of these to some targets;
 # FUZZ_NICE (default 19) is the niceness the fuzzers run at.
 
-FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq ring fwd l2pol dgram mss
+FUZZ_TARGETS	?= frame offload wire msg conf mac ctlreq ring fwd l2pol dgram mss tcpmerge
 FUZZ_B		:= fuzz/build
 FUZZ_CC		?= clang
 FUZZ_NICE	?= 19

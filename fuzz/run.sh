@@ -43,6 +43,7 @@ max_len() {
 	frame)		echo 65600 ;;
 	offload)	echo 65603 ;;
 	mss)		echo 65604 ;;
+	tcpmerge)	echo 131203 ;;
 	wire)		echo 140000 ;;
 	msg)		echo 262153 ;;
 	conf)		echo 262145 ;;
