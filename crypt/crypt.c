@@ -33,7 +33,8 @@ static const struct worker_stat crypt_stats[] = {
 	S(drop_src_unknown), S(drop_loop), S(moves), S(drop_move_limit),
 	S(aged), S(refused_pending), S(refused_source), S(refused_links),
 	S(sign_requests), S(sign_failures), S(crl_expired_accepted),
-	S(peers_revoked), S(failovers), S(udp_tx_frames), S(udp_rx_frames), S(udp_cut),
+	S(peers_revoked), S(failovers), S(udp_tx_frames), S(udp_rx_frames),
+	S(udp_cut), S(udp_joined),
 	S(udp_oversize_tcp), S(mss_clamped), S(udp_probes),
 	S(udp_probes_unasked), S(transport_switches), S(udp_rekeys),
 	S(udp_send_errors), S(udp_recv_errors), S(udp_drop_malformed),
@@ -41,6 +42,9 @@ static const struct worker_stat crypt_stats[] = {
 	S(udp_drop_future_epoch), S(udp_drop_tag), S(udp_drop_error),
 };
 #undef S
+/* One MSG_STATS carries them all: more would be cut off unseen. */
+_Static_assert(sizeof(crypt_stats) / sizeof(crypt_stats[0]) <=
+    MSG_STATS_MAX, "crypt's counters do not fit one MSG_STATS");
 
 /*
  * The certificate and the CA (with the CRLs), loaded from memory before

@@ -93,7 +93,7 @@ struct counters {
 	uint64_t	 crl_expired_accepted, peers_revoked;
 	uint64_t	 failovers;		/* host: to the next proxy */
 	/* the UDP data channel */
-	uint64_t	 udp_tx_frames, udp_rx_frames, udp_cut;
+	uint64_t	 udp_tx_frames, udp_rx_frames, udp_cut, udp_joined;
 	uint64_t	 udp_oversize_tcp, mss_clamped, udp_probes;
 	uint64_t	 udp_probes_unasked, transport_switches, udp_rekeys;
 	uint64_t	 udp_send_errors, udp_recv_errors;

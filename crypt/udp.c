@@ -32,6 +32,7 @@
 #include "lib/bytes.h"
 #include "lib/mss.h"
 #include "lib/offload.h"
+#include "lib/tcpmerge.h"
 #include "privsep/log.h"
 #include "privsep/worker.h"
 
@@ -288,12 +289,15 @@ udp_link_up(struct crypt *cr, struct link *l)
 	udp_send_offer(cr, l);
 }
 
+static void	udp_forget_held(const struct link *);
+
 void
 udp_link_gone(struct crypt *cr, struct link *l)
 {
 	(void)cr;
 	if (l->udp == NULL)
 		return;
+	udp_forget_held(l);
 	rid_del(l);
 	dgram_tx_free(&l->udp->tx);
 	dgram_rx_free(&l->udp->rx);
@@ -667,6 +671,47 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
 	    udp_host_name(l), udp);
 }
 
+/*
+ * Frames received as datagrams wait here, joined while they are the
+ * next segments of one TCP flow (lib/tcpmerge.c), and go on when the
+ * next frame does not join, and at the end of each recvmmsg batch:
+ * inject then hands the kernel one GSO frame, not dozens of segments.
+ */
+static struct {
+	struct link	*link;
+	size_t		 len;
+	uint8_t		 buf[VNET_FRAME_MAX];
+} held;
+
+static void
+udp_forget_held(const struct link *l)
+{
+	if (held.link == l)
+		held.link = NULL;
+}
+
+static void
+udp_release(struct crypt *cr)
+{
+	if (held.link != NULL && held.link->state == L_UP)
+		fwd_from_link(cr, held.link, held.buf, held.len);
+	held.link = NULL;
+}
+
+static void
+udp_hold(struct crypt *cr, struct link *l, const uint8_t *f, size_t n)
+{
+	if (held.link == l && tcpmerge(held.buf, &held.len, sizeof(held.buf),
+	    f, n)) {
+		cr->c.udp_joined++;
+		return;
+	}
+	udp_release(cr);
+	memcpy(held.buf, f, n);
+	held.len = n;
+	held.link = l;
+}
+
 static void
 udp_deliver(struct crypt *cr, struct link *l, uint8_t type, size_t n)
 {
@@ -678,7 +723,7 @@ udp_deliver(struct crypt *cr, struct link *l, uint8_t type, size_t n)
 		cr->c.rx_frames++;
 		cr->c.rx_bytes += n;
 		cr->c.udp_rx_frames++;
-		fwd_from_link(cr, l, plain, n);
+		udp_hold(cr, l, plain, n);
 		break;
 	case DGRAM_PROBE:
 		udp_on_probe(cr, l, plain, n);
@@ -784,6 +829,7 @@ udp_read(struct crypt *cr, int fd)
 		}
 		for (i = 0; i < (unsigned)n; i++)
 			udp_datagram(cr, i);
+		udp_release(cr);
 		if (n < UDP_BATCH)
 			return;
 	}

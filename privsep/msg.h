@@ -24,7 +24,7 @@
 #define MSG_MAX_PAYLOAD		(256 * 1024)
 #define MSG_MAX			(MSG_HDR_LEN + MSG_MAX_PAYLOAD)
 #define MSG_BATCH_MAXFRAMES	256
-#define MSG_STATS_MAX		48
+#define MSG_STATS_MAX		64
 #define MSG_STAT_NAME		24
 
 /*
