@@ -28,6 +28,34 @@ struct seen {
 
 static const uint8_t	*stream;
 
+/*
+ * A UDP offer: accepted exactly when a model of lib/wire.h's rules
+ * accepts it, and then encoded back to the same bytes.
+ */
+static void
+check_udp(const struct wire_rec *r, const uint8_t *at, ssize_t n)
+{
+	const uint8_t	*p = r->payload;
+	struct wire_udp	 u;
+	uint8_t		 enc[WIRE_HDR_LEN + WIRE_UDP_LEN];
+	uint32_t	 ep;
+	int		 want, rv;
+
+	FUZZ_ASSERT(r->len == WIRE_UDP_LEN);
+	ep = fz_get32(p + 12);
+	want = p[0] == WIRE_UDP_VERSION && (p[1] == 1 || p[1] == 2) &&
+	    p[2] == 0 && p[3] == 0 && p[10] == 0 && p[11] == 0 &&
+	    fz_get32(p + 4) != 0 && ep >= 64 && ep <= (1u << 24);
+	rv = wire_parse_udp(p, r->len, 64, 1u << 24, &u);
+	FUZZ_ASSERT((rv == 0) == want);
+	if (rv != 0)
+		return;
+	FUZZ_ASSERT(u.rid == fz_get32(p + 4) && u.port == fz_get16(p + 8) &&
+	    u.epoch_packets == ep && u.aead == p[1]);
+	FUZZ_ASSERT(wire_encode_udp(enc, sizeof(enc), &u) == n);
+	FUZZ_ASSERT(memcmp(enc, at, (size_t)n) == 0);
+}
+
 /* Every check one decoded record must pass, wherever it was decoded. */
 static void
 check_record(const uint8_t *at, size_t avail, ssize_t n,
@@ -37,6 +65,7 @@ check_record(const uint8_t *at, size_t avail, ssize_t n,
 				    6 * WIRE_HELLO_MAX_MACS];
 	struct wire_hello	 h;
 	uint16_t		 reason;
+	uint8_t			 tr;
 	size_t			 k;
 	int			 rv;
 
@@ -113,6 +142,20 @@ check_record(const uint8_t *at, size_t avail, ssize_t n,
 		FUZZ_ASSERT(wire_encode_close(enc, (size_t)n - 1, reason) ==
 		    -WIRE_E_SPACE);
 		break;
+	case WIRE_UDP:
+		check_udp(r, at, n);
+		break;
+	case WIRE_TRANSPORT:
+		FUZZ_ASSERT(r->len == 1);
+		rv = wire_parse_transport(r->payload, r->len, &tr);
+		FUZZ_ASSERT((rv == 0) == (r->payload[0] == WIRE_TRANSPORT_TCP ||
+		    r->payload[0] == WIRE_TRANSPORT_UDP));
+		if (rv == 0) {
+			FUZZ_ASSERT(wire_encode_transport(enc, sizeof(enc), tr) ==
+			    n);
+			FUZZ_ASSERT(memcmp(enc, at, (size_t)n) == 0);
+		}
+		break;
 	default:
 		FUZZ_ASSERT(!"decoded a record of an unknown type");
 	}
@@ -124,7 +167,7 @@ check_error(const uint8_t *at, size_t avail, ssize_t n)
 	FUZZ_ASSERT(n == -WIRE_E_TYPE || n == -WIRE_E_LENGTH);
 	FUZZ_ASSERT(avail >= WIRE_HDR_LEN);
 	FUZZ_ASSERT((n == -WIRE_E_TYPE) ==
-	    (at[0] < WIRE_HELLO || at[0] > WIRE_CLOSE));
+	    (at[0] < WIRE_HELLO || at[0] > WIRE_TRANSPORT));
 	FUZZ_ASSERT(strcmp(wire_strerror((int)n), "unknown error") != 0);
 }
 
