@@ -178,6 +178,7 @@ void	 link_dial(struct crypt *);
 void	 link_send_record(struct crypt *, struct link *, const uint8_t *,
 	    size_t);
 void	 link_malformed(struct crypt *, struct link *, const char *);
+void	 link_peername(const struct sockaddr_storage *, char *, size_t);
 
 /* crypt/udp.c */
 int	 udp_add_socket(struct crypt *, uint16_t family, int fd);

@@ -28,7 +28,6 @@ static void	link_records(struct crypt *, struct link *);
 
 static void	link_proxy_addr(const struct crypt *, size_t,
 		    struct sockaddr_storage *, socklen_t *);
-static void	link_peername(const struct sockaddr_storage *, char *, size_t);
 static int	link_event_allowed(struct crypt *, uint64_t *);
 
 /*
@@ -811,7 +810,8 @@ link_timers(struct crypt *cr, struct link *l, uint64_t now)
 	}
 }
 
-static void
+/* "address:port" of an IPv4 or IPv6 socket address, for records. */
+void
 link_peername(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char	 a[INET6_ADDRSTRLEN] = "?";

@@ -18,7 +18,6 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
@@ -178,8 +177,6 @@ udp_host_name(const struct link *l)
 	return l->host ? l->host->name : "proxy";
 }
 
-static void	udp_peername(const struct sockaddr_storage *, char *, size_t);
-
 /* Counted always; the address is formatted only for a record. */
 static void
 udp_drop(struct crypt *cr, const struct link *l,
@@ -193,7 +190,7 @@ udp_drop(struct crypt *cr, const struct link *l,
 		l->udp->drops++;
 	if (!ratelim_allow(&cr->rl_udp, now_ms(), &supp))
 		return;
-	udp_peername(from, peer, sizeof(peer));
+	link_peername(from, peer, sizeof(peer));
 	audit("event=datagram_dropped peer=%s host=%s reason=%s "
 	    "total=%llu suppressed=%llu", peer, l ? udp_host_name(l) : "-",
 	    reason, (unsigned long long)*ctr, (unsigned long long)supp);
@@ -666,7 +663,7 @@ udp_learn_peer(struct link *l, const struct sockaddr_storage *from,
 	u->peerlen = fromlen;
 	u->have_peer = 1;
 	/* Where datagrams go now: the TLS peer alone does not say. */
-	udp_peername(from, udp, sizeof(udp));
+	link_peername(from, udp, sizeof(udp));
 	log_info("event=udp_peer peer=%s host=%s udp=%s", l->peer,
 	    udp_host_name(l), udp);
 }
@@ -781,26 +778,6 @@ udp_datagram(struct crypt *cr, unsigned i)
 	if (cr->conf.role == CONF_ROLE_PROXY && (fresh || h.ctr > top))
 		udp_learn_peer(l, &in.from[i], in.m[i].msg_hdr.msg_namelen);
 	udp_deliver(cr, l, h.type, (size_t)n);
-}
-
-static void
-udp_peername(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char	 a[INET6_ADDRSTRLEN] = "?";
-	int	 port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(buf, len, "%s:%d", a, port);
 }
 
 /* Read what the socket holds, up to a bound per round of the loop. */
